@@ -1,0 +1,153 @@
+"""Declare arguments: checking `x-…` queue arguments and redeclare equivalence, as RabbitMQ does.
+
+RabbitMQ refuses a queue argument of the wrong type or range with 406 PRECONDITION_FAILED, and a
+redeclare whose flags or arguments differ from the existing entity with 406 "inequivalent arg".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.errors import precondition
+
+OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
+
+# The arguments whose difference makes a redeclare inequivalent (RabbitMQ's list for classic
+# queues); other x- arguments are recorded but not compared.
+QUEUE_EQUIVALENCE_ARGS = (
+    "x-expires",
+    "x-message-ttl",
+    "x-dead-letter-exchange",
+    "x-dead-letter-routing-key",
+    "x-max-length",
+    "x-max-length-bytes",
+    "x-max-priority",
+    "x-overflow",
+    "x-queue-mode",
+    "x-queue-type",
+    "x-single-active-consumer",
+)
+
+
+def amqp_type_name(value: Any) -> str:
+    """The AMQP table type RabbitMQ names in its messages for a value a Python client sends."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "signedint" if -(2**31) <= value < 2**31 else "long"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, bytes | str):
+        return "longstr"
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, list):
+        return "array"
+    return "void"
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _invalid_arg(name: str, queue: str, vhost: str, detail: str) -> Exception:
+    return precondition(
+        f"invalid arg '{name}' for queue '{queue}' in vhost '{vhost}': {detail}",
+        f"{name} must be {ARG_RULES[name]}",
+    )
+
+
+ARG_RULES = {
+    "x-queue-mode": "default or lazy",
+    "x-message-ttl": "a whole number of milliseconds, 0 or more",
+    "x-expires": "a whole number of milliseconds, 1 or more",
+    "x-max-length": "a whole number of messages, 0 or more",
+    "x-max-length-bytes": "a whole number of bytes, 0 or more",
+    "x-max-priority": "a whole number from 0 to 255",
+    "x-overflow": "one of drop-head, reject-publish, reject-publish-dlx",
+    "x-dead-letter-exchange": "an exchange name (a string)",
+    "x-dead-letter-routing-key": "a routing key (a string)",
+}
+
+
+def _check_int(name: str, value: Any, minimum: int, queue: str, vhost: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid_arg(name, queue, vhost, f'"expected integer, got {amqp_type_name(value)}"')
+    if value < minimum:
+        reason = "value_zero" if value == 0 else "value_negative"
+        raise _invalid_arg(name, queue, vhost, f"{{{reason},{value}}}")
+
+
+def validate_queue_arguments(arguments: dict[str, Any], queue: str, vhost: str) -> None:
+    """Raise 406 for an x- argument RabbitMQ would refuse, with RabbitMQ's own wording."""
+    for name, minimum in (
+        ("x-message-ttl", 0),
+        ("x-expires", 1),
+        ("x-max-length", 0),
+        ("x-max-length-bytes", 0),
+        ("x-max-priority", 0),
+    ):
+        if name in arguments:
+            _check_int(name, arguments[name], minimum, queue, vhost)
+    if arguments.get("x-max-priority", 0) > 255:
+        detail = f"{{max_value_exceeded,{arguments['x-max-priority']}}}"
+        raise _invalid_arg("x-max-priority", queue, vhost, detail)
+    if "x-overflow" in arguments and _display(arguments["x-overflow"]) not in OVERFLOW_MODES:
+        raise _invalid_arg("x-overflow", queue, vhost, "invalid_overflow")
+    for name in ("x-dead-letter-exchange", "x-dead-letter-routing-key"):
+        if name in arguments and not isinstance(arguments[name], str | bytes):
+            raise precondition(
+                f"invalid type '{amqp_type_name(arguments[name])}' for arg '{name}' "
+                f"in queue '{queue}' in vhost '{vhost}'",
+                f"{name} must be {ARG_RULES[name]}",
+            )
+    if "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
+        raise _invalid_arg(
+            "x-dead-letter-routing-key", queue, vhost, "routing_key_but_no_dlx_defined"
+        )
+
+
+def inequivalent_flag(
+    flag: str, kind: str, name: str, vhost: str, received: Any, current: Any
+) -> Exception:
+    return precondition(
+        f"inequivalent arg '{flag}' for {kind} '{name}' in vhost '{vhost}': "
+        f"received '{_display(received)}' but current is '{_display(current)}'",
+        f"the {kind} already exists with {flag}={_display(current)}; declare it the same way, "
+        f"or delete it first",
+    )
+
+
+def _described(arguments: dict[str, Any], name: str, other: dict[str, Any]) -> str:
+    """RabbitMQ's wording: 'x' when both sides have the argument, else "the value 'x' of type …"."""
+    if name not in arguments:
+        return "none"
+    if name in other:
+        return f"'{_display(arguments[name])}'"
+    return f"the value '{_display(arguments[name])}' of type '{amqp_type_name(arguments[name])}'"
+
+
+def check_arguments_equivalent(
+    kind: str,
+    name: str,
+    vhost: str,
+    received: dict[str, Any],
+    current: dict[str, Any],
+    compared: tuple[str, ...],
+) -> None:
+    """406 "inequivalent arg" when a compared argument differs (others are not compared)."""
+    for arg in compared:
+        new, old = received.get(arg), current.get(arg)
+        if (arg in received) == (arg in current) and new == old and type(new) is type(old):
+            continue
+        raise precondition(
+            f"inequivalent arg '{arg}' for {kind} '{name}' in vhost '{vhost}': "
+            f"received {_described(received, arg, current)} "
+            f"but current is {_described(current, arg, received)}",
+            f"a {kind}'s arguments cannot change: declare it with the same arguments, "
+            "or delete it first",
+        )

@@ -1,0 +1,1 @@
+"""In-process clients over the embedded broker: blocking (threads) and asyncio."""

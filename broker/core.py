@@ -1,0 +1,1313 @@
+"""The broker: vhosts of exchanges, queues and bindings, and the rules RabbitMQ applies to them.
+
+Thread-safety: one lock guards all state. Every operation takes it, changes state, records
+events and queues up what must happen next (deliveries to consumers, returns, confirms, event
+fan-out) in an outbox. Only after the lock is released is the outbox drained, in order, by one
+thread at a time — so no sink, callback or I/O ever runs under the lock, and a consumer sees its
+deliveries in the order the broker decided them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from broker import errors
+from broker.arguments import (
+    QUEUE_EQUIVALENCE_ARGS,
+    check_arguments_equivalent,
+    inequivalent_flag,
+)
+from broker.channel import (
+    Channel,
+    Connection,
+    Consumer,
+    DeclareOk,
+    PublishResult,
+    Returned,
+    Unacked,
+)
+from broker.clock import Clock, RealClock
+from broker.dead_letter import dead_letter_copy, is_cycle
+from broker.errors import AMQPError, ChannelClosed, ConnectionClosed, access_refused, not_found
+from broker.events import Event, EventStream, Lazy
+from broker.exchange import Exchange
+from broker.exchanges import ROUTERS, Binding
+from broker.message import EMPTY_PROPERTIES, Delivery, Message, Properties, QueueEntry
+from broker.queue import Queue
+
+log = logging.getLogger("queuelab.broker")
+
+PREDECLARED = (
+    ("amq.direct", "direct"),
+    ("amq.fanout", "fanout"),
+    ("amq.topic", "topic"),
+    ("amq.headers", "headers"),
+    ("amq.match", "headers"),
+)
+DEFAULT_EXCHANGE_REFUSED = "operation not permitted on the default exchange"
+
+
+def generated_name(prefix: str) -> str:
+    """Server-generated names look like RabbitMQ's: amq.gen-…, amq.ctag-…"""
+    return prefix + secrets.token_urlsafe(16)
+
+
+class VHost:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.exchanges: dict[str, Exchange] = {}
+        self.queues: dict[str, Queue] = {}
+
+
+class Broker:
+    """An in-memory AMQP 0-9-1 broker with RabbitMQ's semantics. Never imports Flask."""
+
+    def __init__(self, clock: Clock | None = None, history: int = 20_000) -> None:
+        self.clock = clock or RealClock()
+        self._lock = threading.Lock()
+        self.events = EventStream(self._lock, history)
+        self._pending_events: list[Event] = []
+        self._outbox: deque[tuple[Callable[..., None], tuple]] = deque()
+        self._draining = threading.Lock()
+        self.vhosts: dict[str, VHost] = {}
+        self.connections: dict[int, Connection] = {}
+        self._deadlines: list[tuple[float, int, Queue]] = []
+        self._deadline_ids = itertools.count()
+        self.totals = {"published": 0, "delivered": 0, "acked": 0, "unroutable": 0}
+        self._ticker: _Ticker | None = None
+        if self.clock.virtual:
+            self.clock.on_advance(self.run_due)
+        else:
+            self._ticker = _Ticker(self)
+            self._ticker.start()
+        self.add_vhost("/")
+
+    # --- the transaction every operation runs in -----------------------------------------
+
+    @contextmanager
+    def _op(self, channel: Channel | None = None) -> Iterator[None]:
+        try:
+            with self._lock:
+                try:
+                    if channel is not None:
+                        channel.check_open()
+                    yield
+                except (ChannelClosed, ConnectionClosed):
+                    raise
+                except AMQPError as error:
+                    if channel is not None:
+                        self._fail(channel, error)
+                    raise
+                finally:
+                    if self._pending_events:
+                        self._outbox.append((self.events.fanout, (self._pending_events,)))
+                        self._pending_events = []
+        finally:
+            self._drain()
+
+    def _fail(self, channel: Channel, error: AMQPError) -> None:
+        """A channel error closes the channel; a connection error closes the connection."""
+        if error.is_channel_error:
+            self._close_channel(channel, error)
+        else:
+            self._close_connection(channel.connection, error.reply_text, error)
+
+    def _drain(self) -> None:
+        """Run queued sinks in order, one draining thread at a time, never under the lock."""
+        outbox = self._outbox
+        while outbox:
+            if not self._draining.acquire(blocking=False):
+                return  # the thread draining now will also run what we queued
+            try:
+                while outbox:
+                    sink, args = outbox.popleft()
+                    try:
+                        sink(*args)
+                    except Exception:
+                        log.exception("a delivery sink failed: %r", sink)
+            finally:
+                self._draining.release()
+
+    def _emit(self, type: str, **data: Any) -> None:
+        self._pending_events.append(self.events.emit(type, self.clock.wall(), data))
+
+    def _later(self, sink: Callable[..., None] | None, *args: Any) -> None:
+        if sink is not None:
+            self._outbox.append((sink, args))
+
+    # --- vhosts and connections -------------------------------------------------------------
+
+    def add_vhost(self, name: str) -> None:
+        with self._op():
+            if name in self.vhosts:
+                return
+            vhost = self.vhosts[name] = VHost(name)
+            vhost.exchanges[""] = Exchange(name, "", "direct", durable=True)
+            for exchange_name, exchange_type in PREDECLARED:
+                vhost.exchanges[exchange_name] = Exchange(
+                    name, exchange_name, exchange_type, durable=True
+                )
+            self._emit("vhost.created", vhost=name)
+
+    def connect(
+        self,
+        name: str = "",
+        vhost: str = "/",
+        user: str = "guest",
+        kind: str = "python",
+        client_properties: dict[str, Any] | None = None,
+    ) -> Connection:
+        """Open a connection; its channels carry the AMQP verbs."""
+        with self._op():
+            if vhost not in self.vhosts:
+                raise AMQPError(
+                    errors.NOT_ALLOWED,
+                    f"vhost {vhost} not found",
+                    "connect to '/' or create the vhost first",
+                )
+            connection = Connection(self, name, vhost, user, kind, client_properties)
+            self.connections[connection.id] = connection
+            self._emit(
+                "connection.opened",
+                vhost=vhost,
+                connection=connection.name,
+                user=user,
+                kind=kind,
+            )
+            return connection
+
+    def open_channel(self, connection: Connection, number: int | None = None) -> Channel:
+        with self._op():
+            if connection.closed:
+                raise ConnectionClosed(connection.close_reason or "connection is closed")
+            number = number or connection.allocate_channel_number()
+            if number in connection.channels:
+                raise AMQPError(
+                    errors.CHANNEL_ERROR,
+                    f"second 'channel.open' seen on channel {number}",
+                    "open each channel number once",
+                )
+            channel = connection.channels[number] = Channel(connection, number)
+            self._emit(
+                "channel.opened",
+                vhost=connection.vhost,
+                connection=connection.name,
+                channel=number,
+            )
+            return channel
+
+    def close_channel(self, channel: Channel, error: AMQPError | None = None) -> None:
+        with self._op():
+            self._close_channel(channel, error)
+
+    def close_connection(
+        self, connection: Connection, reason: str = "closed", error: AMQPError | None = None
+    ) -> None:
+        with self._op():
+            self._close_connection(connection, reason, error)
+
+    def _close_channel(self, channel: Channel, error: AMQPError | None) -> None:
+        if channel.closed:
+            return
+        channel.closed = True
+        channel.close_error = error
+        for consumer in list(channel.consumers.values()):
+            self._remove_consumer(consumer)
+        self._requeue_all(channel)
+        channel.connection.channels.pop(channel.number, None)
+        self._later(channel.on_close, error)
+        self._emit(
+            "channel.closed",
+            vhost=channel.connection.vhost,
+            connection=channel.connection.name,
+            channel=channel.number,
+            reason=error.reply_text if error else "closed by client",
+            reply_code=error.reply_code if error else 200,
+        )
+
+    def _close_connection(
+        self, connection: Connection, reason: str, error: AMQPError | None = None
+    ) -> None:
+        if connection.closed:
+            return
+        for channel in list(connection.channels.values()):
+            self._close_channel(channel, error)
+        connection.closed = True
+        connection.close_reason = reason
+        vhost = self.vhosts[connection.vhost]
+        for queue in [q for q in vhost.queues.values() if q.owner is connection]:
+            self._delete_queue(queue, "its exclusive owner connection closed")
+        self.connections.pop(connection.id, None)
+        self._later(connection.on_close, reason, error)
+        self._emit(
+            "connection.closed", vhost=connection.vhost, connection=connection.name, reason=reason
+        )
+
+    # --- exchanges --------------------------------------------------------------------------
+
+    def exchange_declare(
+        self,
+        channel: Channel,
+        name: str,
+        exchange_type: str,
+        passive: bool,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: dict[str, Any] | None,
+    ) -> None:
+        arguments = dict(arguments or {})
+        with self._op(channel):
+            vhost = self._vhost(channel)
+            if name == "":
+                raise access_refused(DEFAULT_EXCHANGE_REFUSED, _DEFAULT_EXCHANGE_HINT)
+            existing = vhost.exchanges.get(name)
+            if passive:
+                if existing is None:
+                    raise not_found("exchange", name, vhost.name)
+                return
+            if exchange_type not in ROUTERS:
+                raise AMQPError(
+                    errors.COMMAND_INVALID,
+                    f"invalid exchange type '{exchange_type}'",
+                    "use direct, fanout, topic or headers",
+                )
+            if existing is not None:
+                self._check_exchange_equivalent(
+                    existing, exchange_type, durable, auto_delete, internal, arguments
+                )
+                return
+            if name.startswith("amq."):
+                raise access_refused(
+                    f"exchange name '{name}' contains reserved prefix 'amq.*'",
+                    "names starting with amq. are reserved for the broker; choose another",
+                )
+            exchange = Exchange(
+                vhost.name, name, exchange_type, durable, auto_delete, internal, arguments
+            )
+            vhost.exchanges[name] = exchange
+            self._emit("exchange.declared", vhost=vhost.name, **_exchange_fields(exchange))
+
+    def _check_exchange_equivalent(
+        self,
+        existing: Exchange,
+        exchange_type: str,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: dict[str, Any],
+    ) -> None:
+        for flag, received, current in (
+            ("type", exchange_type, existing.type),
+            ("durable", durable, existing.durable),
+            ("auto_delete", auto_delete, existing.auto_delete),
+            ("internal", internal, existing.internal),
+        ):
+            if received != current:
+                raise inequivalent_flag(
+                    flag, "exchange", existing.name, existing.vhost, received, current
+                )
+        check_arguments_equivalent(
+            "exchange",
+            existing.name,
+            existing.vhost,
+            arguments,
+            existing.arguments,
+            ("alternate-exchange",),
+        )
+
+    def exchange_delete(self, channel: Channel, name: str, if_unused: bool) -> None:
+        with self._op(channel):
+            vhost = self._vhost(channel)
+            if name == "":
+                raise access_refused(DEFAULT_EXCHANGE_REFUSED, _DEFAULT_EXCHANGE_HINT)
+            if name.startswith("amq."):
+                raise access_refused(
+                    f"deletion of system exchange '{name}' in vhost '{vhost.name}' not allowed",
+                    "the amq.* exchanges belong to the broker",
+                )
+            exchange = vhost.exchanges.get(name)
+            if exchange is None:
+                return  # RabbitMQ: deleting what is not there is fine
+            if if_unused and exchange.bindings:
+                raise errors.precondition(
+                    f"exchange '{name}' in vhost '{vhost.name}' in use",
+                    "it still has bindings; unbind them first or delete without if-unused",
+                )
+            self._delete_exchange(vhost, exchange)
+
+    def _delete_exchange(self, vhost: VHost, exchange: Exchange) -> None:
+        for binding in list(exchange.bindings):
+            self._remove_binding(vhost, exchange, binding, cascade=False)
+        for other in vhost.exchanges.values():
+            for binding in [
+                b
+                for b in other.bindings
+                if b.destination_kind == "exchange" and b.destination == exchange.name
+            ]:
+                self._remove_binding(vhost, other, binding, cascade=False)
+        del vhost.exchanges[exchange.name]
+        self._emit("exchange.deleted", vhost=vhost.name, name=exchange.name)
+
+    # --- queues -----------------------------------------------------------------------------
+
+    def queue_declare(
+        self,
+        channel: Channel,
+        name: str,
+        passive: bool,
+        durable: bool,
+        exclusive: bool,
+        auto_delete: bool,
+        arguments: dict[str, Any] | None,
+    ) -> DeclareOk:
+        arguments = dict(arguments or {})
+        with self._op(channel):
+            vhost = self._vhost(channel)
+            now = self.clock.now()
+            if passive:
+                queue = self._queue(channel, channel.resolve_queue(name))
+            else:
+                queue = self._declare_queue(
+                    channel, vhost, name, durable, exclusive, auto_delete, arguments, now
+                )
+            channel.last_queue = queue.name
+            self._touch(queue, now)
+            return DeclareOk(queue.name, len(queue.ready), len(queue.consumers))
+
+    def _declare_queue(
+        self,
+        channel: Channel,
+        vhost: VHost,
+        name: str,
+        durable: bool,
+        exclusive: bool,
+        auto_delete: bool,
+        arguments: dict[str, Any],
+        now: float,
+    ) -> Queue:
+        if name.startswith("amq."):
+            raise access_refused(
+                f"queue name '{name}' contains reserved prefix 'amq.*'",
+                "leave the name empty for a server-named queue, or choose another name",
+            )
+        existing = vhost.queues.get(name) if name else None
+        if existing is not None:
+            owner = channel.connection if exclusive else None
+            if existing.owner is not owner:
+                raise _locked(existing)
+            for flag, received, current in (
+                ("durable", durable, existing.durable),
+                ("auto_delete", auto_delete, existing.auto_delete),
+            ):
+                if received != current:
+                    raise inequivalent_flag(flag, "queue", name, vhost.name, received, current)
+            check_arguments_equivalent(
+                "queue", name, vhost.name, arguments, existing.arguments, QUEUE_EQUIVALENCE_ARGS
+            )
+            return existing
+        name = name or generated_name("amq.gen-")
+        owner = channel.connection if exclusive else None
+        queue = Queue(vhost.name, name, durable, owner, auto_delete, arguments, now)
+        vhost.queues[name] = queue
+        self._emit("queue.declared", vhost=vhost.name, **_queue_fields(queue))
+        return queue
+
+    def queue_purge(self, channel: Channel, name: str) -> int:
+        with self._op(channel):
+            queue = self._queue(channel, channel.resolve_queue(name))
+            purged = queue.purge()
+            self._emit("queue.purged", vhost=queue.vhost, queue=queue.name, count=len(purged))
+            return len(purged)
+
+    def queue_delete(self, channel: Channel, name: str, if_unused: bool, if_empty: bool) -> int:
+        with self._op(channel):
+            name = channel.resolve_queue(name)
+            vhost = self._vhost(channel)
+            if name not in vhost.queues:
+                return 0  # RabbitMQ: deleting what is not there is fine
+            queue = self._queue(channel, name)
+            if if_unused and queue.consumers:
+                raise errors.precondition(
+                    f"queue '{name}' in vhost '{vhost.name}' in use",
+                    "it has consumers; cancel them first or delete without if-unused",
+                )
+            if if_empty and queue.ready:
+                raise errors.precondition(
+                    f"queue '{name}' in vhost '{vhost.name}' not empty",
+                    "purge it first or delete without if-empty",
+                )
+            return self._delete_queue(queue, "deleted")
+
+    def _delete_queue(self, queue: Queue, reason: str) -> int:
+        vhost = self.vhosts[queue.vhost]
+        queue.deleted = True
+        del vhost.queues[queue.name]
+        for consumer in list(queue.consumers):
+            self._remove_consumer(consumer, check_auto_delete=False)
+            self._later(consumer.on_cancel, consumer.tag)
+        for exchange in list(vhost.exchanges.values()):
+            for binding in [
+                b
+                for b in exchange.bindings
+                if b.destination_kind == "queue" and b.destination == queue.name
+            ]:
+                self._remove_binding(vhost, exchange, binding, cascade=True)
+        count = len(queue.ready)
+        self._emit(
+            "queue.deleted", vhost=vhost.name, name=queue.name, reason=reason, messages=count
+        )
+        return count
+
+    def _touch(self, queue: Queue, now: float) -> None:
+        """A queue was used (declared, consumed from, read): push back its x-expires."""
+        queue.last_used = now
+        if queue.expires is not None and queue.is_unused:
+            self._schedule(now + queue.expires, queue)
+
+    # --- bindings ---------------------------------------------------------------------------
+
+    def bind(
+        self,
+        channel: Channel,
+        source: str,
+        destination_kind: str,
+        destination: str,
+        routing_key: str | None,
+        arguments: dict[str, Any] | None,
+    ) -> None:
+        with self._op(channel):
+            vhost = self._vhost(channel)
+            destination, routing_key = _resolve_binding(
+                channel, destination_kind, destination, routing_key
+            )
+            exchange = self._bindable_exchange(vhost, source)
+            self._check_destination(channel, vhost, destination_kind, destination)
+            binding = Binding(source, destination, destination_kind, routing_key, arguments)
+            exchange.router.validate(binding)
+            if exchange.find_binding(binding.key) is not None:
+                return
+            exchange.add_binding(binding)
+            self._emit("binding.created", **binding.to_dict(vhost.name))
+
+    def unbind(
+        self,
+        channel: Channel,
+        source: str,
+        destination_kind: str,
+        destination: str,
+        routing_key: str | None,
+        arguments: dict[str, Any] | None,
+    ) -> None:
+        with self._op(channel):
+            vhost = self._vhost(channel)
+            destination, routing_key = _resolve_binding(
+                channel, destination_kind, destination, routing_key
+            )
+            if source == "":
+                raise access_refused(DEFAULT_EXCHANGE_REFUSED, _DEFAULT_EXCHANGE_HINT)
+            exchange = vhost.exchanges.get(source)
+            wanted = Binding(source, destination, destination_kind, routing_key, arguments)
+            binding = exchange.find_binding(wanted.key) if exchange else None
+            if binding is None:
+                return  # RabbitMQ: removing a binding that is not there is fine
+            if destination_kind == "queue":
+                self._queue(channel, destination)  # exclusive queues: 405 from elsewhere
+            self._remove_binding(vhost, exchange, binding, cascade=True)
+
+    def _bindable_exchange(self, vhost: VHost, name: str) -> Exchange:
+        if name == "":
+            raise access_refused(DEFAULT_EXCHANGE_REFUSED, _DEFAULT_EXCHANGE_HINT)
+        exchange = vhost.exchanges.get(name)
+        if exchange is None:
+            raise not_found("exchange", name, vhost.name)
+        return exchange
+
+    def _check_destination(
+        self, channel: Channel, vhost: VHost, destination_kind: str, destination: str
+    ) -> None:
+        if destination_kind == "queue":
+            self._queue(channel, destination)
+        else:
+            self._bindable_exchange(vhost, destination)
+
+    def _remove_binding(
+        self, vhost: VHost, exchange: Exchange, binding: Binding, cascade: bool
+    ) -> None:
+        exchange.remove_binding(binding)
+        self._emit("binding.deleted", **binding.to_dict(vhost.name))
+        # An auto-delete exchange goes when its last binding does (not while being deleted).
+        if cascade and exchange.auto_delete and not exchange.bindings:
+            self._delete_exchange(vhost, exchange)
+
+    # --- publishing and routing -------------------------------------------------------------
+
+    def basic_publish(
+        self,
+        channel: Channel,
+        exchange_name: str,
+        routing_key: str,
+        body: bytes,
+        properties: Properties | None,
+        mandatory: bool,
+        amqp_header: bytes | None = None,
+    ) -> PublishResult:
+        properties = properties or EMPTY_PROPERTIES
+        with self._op(channel):
+            vhost = self._vhost(channel)
+            exchange = vhost.exchanges.get(exchange_name)
+            if exchange is None:
+                raise not_found("exchange", exchange_name, vhost.name)
+            if exchange.internal:
+                raise access_refused(
+                    f"cannot publish to internal exchange '{exchange_name}' in vhost "
+                    f"'{vhost.name}'",
+                    "internal exchanges only receive from other exchanges",
+                )
+            _check_expiration(properties.expiration)
+            sequence = channel.next_publish_seq() if channel.confirm_mode else None
+            message = Message(
+                exchange_name, routing_key, body, properties, self.clock.wall(), amqp_header
+            )
+            self.totals["published"] += 1
+            exchange.counters["published"] += 1
+            self._emit(
+                "published",
+                vhost=vhost.name,
+                exchange=exchange_name,
+                routing_key=routing_key,
+                message_id=message.id,
+                size=len(body),
+                connection=channel.connection.name,
+                channel=channel.number,
+                message=Lazy(lambda: describe_message(message)),
+            )
+            queues = self._route(vhost, exchange, message, _routing_keys(message), "published")
+            returned = False
+            if not queues and mandatory:
+                returned = True
+                self._emit(
+                    "returned",
+                    vhost=vhost.name,
+                    exchange=exchange_name,
+                    routing_key=routing_key,
+                    message_id=message.id,
+                    reply_code=errors.NO_ROUTE,
+                    reply_text="NO_ROUTE",
+                )
+                self._later(channel.on_return, Returned(errors.NO_ROUTE, "NO_ROUTE", message))
+            now = self.clock.now()
+            accepted = all([self._enqueue(queue, message, now) for queue in queues])
+            if sequence is not None:
+                self._emit(
+                    "confirm",
+                    vhost=vhost.name,
+                    connection=channel.connection.name,
+                    channel=channel.number,
+                    delivery_tag=sequence,
+                    ack=accepted,
+                    message_id=message.id,
+                )
+                self._later(channel.on_confirm, sequence, accepted, False)
+            return PublishResult([q.name for q in queues], accepted, returned, sequence)
+
+    def _route(
+        self,
+        vhost: VHost,
+        exchange: Exchange,
+        message: Message,
+        routing_keys: list[str],
+        cause: str,
+    ) -> list[Queue]:
+        """Queues the message goes to, following exchange-to-exchange bindings; emits the
+        `routed` or `unroutable` event that says which bindings matched and why others did not."""
+        headers = message.headers
+        queues: dict[str, Queue] = {}
+        matched: list[Binding] = []
+        seen_exchanges = {exchange.name}
+        pending = [exchange]
+        while pending:
+            current = pending.pop()
+            if current.is_default:
+                for key in routing_keys:
+                    if key in vhost.queues:
+                        queues.setdefault(key, vhost.queues[key])
+                continue
+            for key in routing_keys:
+                for binding in current.router.route(key, headers):
+                    matched.append(binding)
+                    if binding.destination_kind == "queue":
+                        queue = vhost.queues.get(binding.destination)
+                        if queue is not None:
+                            queues.setdefault(queue.name, queue)
+                    elif binding.destination not in seen_exchanges:
+                        seen_exchanges.add(binding.destination)
+                        target = vhost.exchanges.get(binding.destination)
+                        if target is not None:
+                            pending.append(target)
+        counters = exchange.counters
+        if queues:
+            counters["routed"] += 1
+        else:
+            counters["unroutable"] += 1
+            self.totals["unroutable"] += 1
+        bindings = exchange.bindings  # a tuple, replaced on change: safe to read later
+        self._emit(
+            "routed" if queues else "unroutable",
+            vhost=vhost.name,
+            exchange=exchange.name,
+            exchange_type=exchange.type,
+            routing_key=message.routing_key,
+            message_id=message.id,
+            cause=cause,
+            queues=list(queues),
+            matched=[_binding_ref(b) for b in matched],
+            trace=Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, vhost)),
+        )
+        return list(queues.values())
+
+    def _enqueue(self, queue: Queue, message: Message, now: float) -> bool:
+        """Add a message to a queue, applying its length limits; False if the queue refused it."""
+        if queue.overflow != "drop-head" and queue.is_full_for(message):
+            queue.counters["dropped"] += 1
+            self._emit(
+                "dropped",
+                vhost=queue.vhost,
+                queue=queue.name,
+                message_id=message.id,
+                reason=f"queue full (x-overflow {queue.overflow})",
+            )
+            if queue.overflow == "reject-publish-dlx":
+                self._dead_letter(queue, message, "maxlen")
+            return False
+        entry = queue.append(message, queue.expiry_for(message, now))
+        self._emit(
+            "enqueued",
+            vhost=queue.vhost,
+            queue=queue.name,
+            message_id=message.id,
+            depth=len(queue.ready),
+        )
+        if entry.expires_at is not None:
+            self._schedule(entry.expires_at, queue)
+        while queue.over_limit():
+            head = queue.pop_head()
+            queue.counters["dropped"] += 1
+            self._emit(
+                "dropped",
+                vhost=queue.vhost,
+                queue=queue.name,
+                message_id=head.message.id,
+                reason="queue full (x-overflow drop-head)",
+            )
+            self._dead_letter(queue, head.message, "maxlen")
+        self._dispatch(queue)
+        self._expire_head(queue, now)
+        return True
+
+    # --- delivering -------------------------------------------------------------------------
+
+    def _dispatch(self, queue: Queue) -> None:
+        """Hand ready messages to consumers with room, in turn."""
+        now: float | None = None
+        while queue.ready and queue.consumers:
+            consumer = queue.next_consumer()
+            if consumer is None:
+                return
+            entry = queue.pop_head()
+            if entry.expires_at is not None:
+                now = self.clock.now() if now is None else now
+                if entry.expires_at <= now:
+                    self._expired(queue, entry)
+                    continue
+            self._deliver(consumer, queue, entry)
+
+    def _deliver(self, consumer: Consumer, queue: Queue, entry: QueueEntry) -> None:
+        channel = consumer.channel
+        tag = channel.next_delivery_tag()
+        if not consumer.no_ack:
+            channel.unacked[tag] = Unacked(queue, entry, consumer)
+            consumer.unacked += 1
+            queue.unacked += 1
+        self._count_delivery(queue, entry)
+        consumer.delivered += 1
+        self._emit(
+            "delivered",
+            vhost=queue.vhost,
+            queue=queue.name,
+            message_id=entry.message.id,
+            consumer_tag=consumer.tag,
+            connection=channel.connection.name,
+            channel=channel.number,
+            delivery_tag=tag,
+            redelivered=entry.redelivered,
+            auto_ack=consumer.no_ack,
+        )
+        delivery = Delivery(entry.message, queue.name, tag, entry.redelivered, consumer.tag)
+        delivery.channel = channel
+        self._later(consumer.sink, delivery)
+
+    def _count_delivery(self, queue: Queue, entry: QueueEntry) -> None:
+        queue.counters["delivered"] += 1
+        self.totals["delivered"] += 1
+        if entry.redelivered:
+            queue.counters["redelivered"] += 1
+
+    def basic_consume(
+        self,
+        channel: Channel,
+        queue_name: str,
+        sink: Callable[[Delivery], None],
+        consumer_tag: str,
+        no_ack: bool,
+        exclusive: bool,
+        arguments: dict[str, Any] | None,
+        on_cancel: Callable[[str], None] | None,
+    ) -> str:
+        with self._op(channel):
+            queue = self._queue(channel, channel.resolve_queue(queue_name))
+            tag = consumer_tag or generated_name("amq.ctag-")
+            if tag in channel.consumers:
+                raise AMQPError(
+                    errors.NOT_ALLOWED,
+                    f"attempt to reuse consumer tag '{tag}'",
+                    "each consumer on a channel needs its own tag; leave it empty for a new one",
+                )
+            if queue.consumers and (exclusive or any(c.exclusive for c in queue.consumers)):
+                raise access_refused(
+                    f"queue '{queue.name}' in vhost '{queue.vhost}' in exclusive use",
+                    "an exclusive consumer must be the queue's only consumer",
+                )
+            consumer = Consumer(
+                tag,
+                queue,
+                channel,
+                no_ack,
+                exclusive,
+                channel.prefetch_count,
+                sink,
+                on_cancel,
+                dict(arguments or {}),
+            )
+            queue.add_consumer(consumer)
+            channel.consumers[tag] = consumer
+            self._emit("consumer.added", vhost=queue.vhost, **consumer.info())
+            self._touch(queue, self.clock.now())
+            self._dispatch(queue)
+            return tag
+
+    def basic_cancel(self, channel: Channel, consumer_tag: str) -> None:
+        with self._op(channel):
+            consumer = channel.consumers.get(consumer_tag)
+            if consumer is not None:  # RabbitMQ: cancelling an unknown tag is fine
+                self._remove_consumer(consumer)
+
+    def _remove_consumer(self, consumer: Consumer, check_auto_delete: bool = True) -> None:
+        """Stop a consumer. Its unacked messages stay with its channel (as in RabbitMQ)."""
+        queue = consumer.queue
+        queue.remove_consumer(consumer)
+        consumer.channel.consumers.pop(consumer.tag, None)
+        self._emit(
+            "consumer.cancelled",
+            vhost=queue.vhost,
+            queue=queue.name,
+            consumer_tag=consumer.tag,
+            channel=consumer.channel.number,
+            connection=consumer.channel.connection.name,
+        )
+        if queue.deleted or not check_auto_delete:
+            return
+        if queue.auto_delete and queue.had_consumer and not queue.consumers:
+            self._delete_queue(queue, "auto-delete: its last consumer went away")
+        else:
+            self._touch(queue, self.clock.now())
+
+    def basic_get(self, channel: Channel, queue_name: str, no_ack: bool) -> Delivery | None:
+        with self._op(channel):
+            queue = self._queue(channel, channel.resolve_queue(queue_name))
+            now = self.clock.now()
+            self._touch(queue, now)
+            self._expire_head(queue, now)
+            if not queue.ready:
+                self._emit("get.empty", vhost=queue.vhost, queue=queue.name)
+                return None
+            entry = queue.pop_head()
+            tag = channel.next_delivery_tag()
+            if not no_ack:
+                channel.unacked[tag] = Unacked(queue, entry, None)
+                queue.unacked += 1
+            self._count_delivery(queue, entry)
+            self._emit(
+                "delivered",
+                vhost=queue.vhost,
+                queue=queue.name,
+                message_id=entry.message.id,
+                consumer_tag=None,
+                connection=channel.connection.name,
+                channel=channel.number,
+                delivery_tag=tag,
+                redelivered=entry.redelivered,
+                auto_ack=no_ack,
+            )
+            return Delivery(
+                entry.message,
+                queue.name,
+                tag,
+                entry.redelivered,
+                None,
+                message_count=len(queue.ready),
+                channel=channel,
+            )
+
+    def basic_qos(self, channel: Channel, prefetch_count: int, global_qos: bool) -> None:
+        with self._op(channel):
+            if prefetch_count < 0 or prefetch_count > 65535:
+                raise errors.precondition(
+                    f"prefetch_count {prefetch_count} out of range", "use 0 (no limit) to 65535"
+                )
+            if global_qos:
+                channel.global_prefetch = prefetch_count
+                for consumer in list(channel.consumers.values()):
+                    self._dispatch(consumer.queue)
+            else:
+                channel.prefetch_count = prefetch_count  # for consumers started from now on
+
+    def confirm_select(self, channel: Channel) -> None:
+        with self._op(channel):
+            channel.confirm_mode = True
+
+    def channel_flow(self, channel: Channel, active: bool) -> None:
+        with self._op(channel):
+            channel.flow_active = active
+            if active:
+                for consumer in list(channel.consumers.values()):
+                    self._dispatch(consumer.queue)
+
+    # --- acknowledgements -------------------------------------------------------------------
+
+    def settle(
+        self, channel: Channel, delivery_tag: int, multiple: bool, verb: str, requeue: bool
+    ) -> None:
+        """basic.ack / basic.nack / basic.reject on one tag, or on every tag up to it."""
+        with self._op(channel):
+            records = self._take_unacked(channel, delivery_tag, multiple)
+            touched: dict[int, Queue] = {}
+            # Newest first, so requeued messages slot back in front of each other in order.
+            for tag, record in reversed(records):
+                queue = record.queue
+                if record.consumer is not None:
+                    record.consumer.unacked -= 1
+                queue.unacked -= 1
+                touched[id(queue)] = queue
+                self._settle_one(channel, tag, record, verb, requeue)
+            for queue in touched.values():
+                if not queue.deleted:
+                    self._dispatch(queue)
+            if channel.global_prefetch:
+                for consumer in list(channel.consumers.values()):
+                    self._dispatch(consumer.queue)
+
+    def _settle_one(
+        self, channel: Channel, tag: int, record: Unacked, verb: str, requeue: bool
+    ) -> None:
+        queue, message = record.queue, record.entry.message
+        common = {
+            "vhost": queue.vhost,
+            "queue": queue.name,
+            "message_id": message.id,
+            "delivery_tag": tag,
+            "connection": channel.connection.name,
+            "channel": channel.number,
+        }
+        if verb == "ack":
+            queue.counters["acked"] += 1
+            self.totals["acked"] += 1
+            self._emit("acked", **common)
+            return
+        self._emit("nacked" if verb == "nack" else "rejected", requeue=requeue, **common)
+        if queue.deleted:
+            return
+        if requeue:
+            queue.requeue(record.entry)
+            self._emit("requeued", **common, depth=len(queue.ready))
+        else:
+            self._dead_letter(queue, message, "rejected")
+
+    def _take_unacked(
+        self, channel: Channel, delivery_tag: int, multiple: bool
+    ) -> list[tuple[int, Unacked]]:
+        unacked = channel.unacked
+        if multiple and delivery_tag == 0:
+            records = list(unacked.items())
+            unacked.clear()
+            return records
+        if delivery_tag not in unacked:
+            raise errors.precondition(
+                f"unknown delivery tag {delivery_tag}",
+                "each delivery is acked once, on the channel it came on; "
+                "this channel is now closed and its unacked messages requeued",
+            )
+        if not multiple:
+            return [(delivery_tag, unacked.pop(delivery_tag))]
+        records = []
+        while unacked:
+            tag = next(iter(unacked))
+            if tag > delivery_tag:
+                break
+            records.append((tag, unacked.pop(tag)))
+        return records
+
+    def basic_recover(self, channel: Channel, requeue: bool) -> None:
+        with self._op(channel):
+            if not requeue:
+                raise AMQPError(
+                    errors.NOT_IMPLEMENTED, "requeue=false", "basic.recover needs requeue=true"
+                )
+            self._requeue_all(channel)
+
+    def _requeue_all(self, channel: Channel) -> None:
+        records = list(channel.unacked.items())
+        channel.unacked.clear()
+        touched: dict[int, Queue] = {}
+        for tag, record in reversed(records):
+            if record.consumer is not None:
+                record.consumer.unacked -= 1
+            record.queue.unacked -= 1
+            if not record.queue.deleted:
+                record.queue.requeue(record.entry)
+                touched[id(record.queue)] = record.queue
+                self._emit(
+                    "requeued",
+                    vhost=record.queue.vhost,
+                    queue=record.queue.name,
+                    message_id=record.entry.message.id,
+                    delivery_tag=tag,
+                    connection=channel.connection.name,
+                    channel=channel.number,
+                    depth=len(record.queue.ready),
+                )
+        for queue in touched.values():
+            self._dispatch(queue)
+
+    # --- expiry and dead-lettering ----------------------------------------------------------
+
+    def _expire_head(self, queue: Queue, now: float) -> None:
+        while queue.head_expired(now):
+            self._expired(queue, queue.pop_head())
+
+    def _expired(self, queue: Queue, entry: QueueEntry) -> None:
+        queue.counters["expired"] += 1
+        self._emit("expired", vhost=queue.vhost, queue=queue.name, message_id=entry.message.id)
+        self._dead_letter(queue, entry.message, "expired")
+
+    def _dead_letter(self, queue: Queue, message: Message, reason: str) -> None:
+        if queue.dead_letter_exchange is None:
+            return
+        vhost = self.vhosts[queue.vhost]
+        exchange = vhost.exchanges.get(queue.dead_letter_exchange)
+        if exchange is None:
+            self._emit(
+                "dropped",
+                vhost=vhost.name,
+                queue=queue.name,
+                message_id=message.id,
+                reason=f"dead-letter exchange '{queue.dead_letter_exchange}' does not exist",
+            )
+            return
+        copy, keys = dead_letter_copy(
+            message,
+            queue.name,
+            reason,
+            exchange.name,
+            queue.dead_letter_routing_key,
+            self.clock.wall(),
+        )
+        queue.counters["dead_lettered"] += 1
+        self._emit(
+            "dead-lettered",
+            vhost=vhost.name,
+            queue=queue.name,
+            message_id=message.id,
+            reason=reason,
+            exchange=exchange.name,
+            routing_keys=keys,
+        )
+        now = self.clock.now()
+        for target in self._route(vhost, exchange, copy, keys, "dead-lettered"):
+            if is_cycle(target.name, copy, reason):
+                self._emit(
+                    "dropped",
+                    vhost=vhost.name,
+                    queue=target.name,
+                    message_id=message.id,
+                    reason="dead-letter cycle with no reject in it",
+                )
+                continue
+            self._enqueue(target, copy, now)
+
+    def _schedule(self, when: float, queue: Queue) -> None:
+        earliest = self._deadlines[0][0] if self._deadlines else None
+        heapq.heappush(self._deadlines, (when, next(self._deadline_ids), queue))
+        if self._ticker is not None and (earliest is None or when < earliest):
+            self._ticker.wake()
+
+    def next_deadline(self) -> float | None:
+        with self._lock:
+            return self._deadlines[0][0] if self._deadlines else None
+
+    def run_due(self) -> None:
+        """Expire messages and queues whose time has come (called by the clock's timer)."""
+        with self._op():
+            now = self.clock.now()
+            while self._deadlines and self._deadlines[0][0] <= now:
+                _, _, queue = heapq.heappop(self._deadlines)
+                if queue.deleted:
+                    continue
+                self._expire_head(queue, now)
+                if (
+                    queue.expires is not None
+                    and queue.is_unused
+                    and now - queue.last_used >= queue.expires
+                ):
+                    self._delete_queue(queue, "x-expires: unused for too long")
+
+    # --- looking things up ------------------------------------------------------------------
+
+    def _vhost(self, channel: Channel) -> VHost:
+        return self.vhosts[channel.connection.vhost]
+
+    def _queue(self, channel: Channel, name: str) -> Queue:
+        vhost = self._vhost(channel)
+        queue = vhost.queues.get(name)
+        if queue is None:
+            raise not_found("queue", name, vhost.name)
+        if queue.owner is not None and queue.owner is not channel.connection:
+            raise _locked(queue)
+        return queue
+
+    # --- reading state (for pages, the HTTP API and tests) ----------------------------------
+
+    def snapshot(self, vhost: str = "/") -> dict[str, Any]:
+        """Everything a page draws, consistent at one event sequence number."""
+        with self._lock:
+            state = self.vhosts[vhost]
+            consumers = [c.info() for q in state.queues.values() for c in q.consumers]
+            channels = [
+                ch.info()
+                for conn in self.connections.values()
+                if conn.vhost == vhost
+                for ch in conn.channels.values()
+            ]
+            return {
+                "seq": self.events.last_seq,
+                "vhost": vhost,
+                "exchanges": [e.info() for e in state.exchanges.values()],
+                "queues": [q.info() for q in state.queues.values()],
+                "bindings": [
+                    b.to_dict(vhost) for e in state.exchanges.values() for b in e.bindings
+                ],
+                "consumers": consumers,
+                "connections": [c.info() for c in self.connections.values() if c.vhost == vhost],
+                "channels": channels,
+                "totals": dict(self.totals),
+            }
+
+    def peek(self, vhost: str, queue: str, count: int = 10) -> list[dict[str, Any]]:
+        """The first ready messages of a queue, left where they are."""
+        with self._lock:
+            state = self.vhosts.get(vhost)
+            found = state.queues.get(queue) if state else None
+            if found is None:
+                raise not_found("queue", queue, vhost)
+            entries = list(itertools.islice(found.ready, count))
+        return [{**describe_message(e.message), "redelivered": e.redelivered} for e in entries]
+
+    def close(self) -> None:
+        """Stop the timer thread and close every connection (code 320, as on shutdown)."""
+        with self._op():
+            for connection in list(self.connections.values()):
+                self._close_connection(connection, "CONNECTION_FORCED - broker shutdown")
+        if self._ticker is not None:
+            self._ticker.stop()
+
+
+_DEFAULT_EXCHANGE_HINT = (
+    'the default exchange ("") routes to the queue named by the routing key by itself; '
+    "publish to it, but do not declare, bind or delete it"
+)
+
+
+def _locked(queue: Queue) -> AMQPError:
+    return AMQPError(
+        errors.RESOURCE_LOCKED,
+        f"cannot obtain exclusive access to locked queue '{queue.name}' in vhost "
+        f"'{queue.vhost}'. It could be originally declared on another connection or the "
+        "exclusive property value does not match that of the original declaration.",
+        "an exclusive queue belongs to the connection that declared it",
+    )
+
+
+def _resolve_binding(
+    channel: Channel, destination_kind: str, destination: str, routing_key: str | None
+) -> tuple[str, str]:
+    """AMQP shortcuts: queue "" is the channel's last declared queue, and with it an empty
+    routing key means that queue's name; a Python caller's None key also means the name."""
+    if destination_kind == "queue":
+        if destination == "" and not routing_key:
+            routing_key = None
+        destination = channel.resolve_queue(destination)
+    return destination, destination if routing_key is None else routing_key
+
+
+def _check_expiration(expiration: str | None) -> None:
+    """Per-message TTL is a string of milliseconds; RabbitMQ refuses anything else with 406."""
+    if expiration is None:
+        return
+    text = expiration
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or not digits[0].isdigit():
+        detail = "no_integer"
+    else:
+        end = len(digits) - len(digits.lstrip("0123456789"))
+        value = int(text[: len(text) - len(digits) + end])
+        if end < len(digits):
+            detail = f'{{leftover_string,"{digits[end:]}"}}'
+        elif value < 0:
+            detail = f"{{value_negative,{value}}}"
+        elif value >= 2**32:
+            detail = f"{{value_too_large,{value}}}"
+        else:
+            return
+    raise errors.precondition(
+        f"invalid expiration '{expiration}': {detail}",
+        "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
+    )
+
+
+def _routing_keys(message: Message) -> list[str]:
+    """The routing key plus CC and BCC keys (RabbitMQ's sender-selected distribution)."""
+    headers = message.properties.headers
+    if not headers or ("CC" not in headers and "BCC" not in headers):
+        return [message.routing_key]
+    extra = [*(headers.get("CC") or []), *(headers.get("BCC") or [])]
+    return [message.routing_key, *[k.decode() if isinstance(k, bytes) else str(k) for k in extra]]
+
+
+def _binding_ref(binding: Binding) -> dict[str, Any]:
+    return {
+        "source": binding.source,
+        "destination": binding.destination,
+        "destination_type": binding.destination_kind,
+        "routing_key": binding.routing_key,
+    }
+
+
+def routing_trace(
+    exchange: Exchange,
+    bindings: tuple[Binding, ...],
+    routing_keys: list[str],
+    headers: dict[str, Any],
+    vhost: VHost,
+) -> list[dict[str, Any]]:
+    """Each binding of the exchange, whether it matched, and if not, why not."""
+    if exchange.is_default:
+        key = routing_keys[0]
+        found = key in vhost.queues
+        return [
+            {
+                "destination": key,
+                "destination_type": "queue",
+                "routing_key": key,
+                "matched": found,
+                "reason": None if found else f"no queue named `{key}`",
+            }
+        ]
+    trace = []
+    for binding in bindings:
+        reasons = [exchange.router.explain(binding, key, headers) for key in routing_keys]
+        matched = any(reason is None for reason in reasons)
+        trace.append(
+            {
+                **_binding_ref(binding),
+                "arguments": binding.arguments,
+                "matched": matched,
+                "reason": None if matched else reasons[0],
+            }
+        )
+    return trace
+
+
+def describe_message(message: Message, body_limit: int = 2048) -> dict[str, Any]:
+    """A message as the management API shows it: text when it is UTF-8, else base64."""
+    body = message.body[:body_limit]
+    try:
+        payload, encoding = body.decode("utf-8"), "string"
+    except UnicodeDecodeError:
+        import base64
+
+        payload, encoding = base64.b64encode(body).decode(), "base64"
+    return {
+        "message_id": message.id,
+        "exchange": message.exchange,
+        "routing_key": message.routing_key,
+        "payload": payload,
+        "payload_encoding": encoding,
+        "payload_bytes": len(message.body),
+        "truncated": len(message.body) > body_limit,
+        "properties": message.properties.to_dict(),
+    }
+
+
+def _exchange_fields(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "name": exchange.name,
+        "exchange_type": exchange.type,
+        "durable": exchange.durable,
+        "auto_delete": exchange.auto_delete,
+        "internal": exchange.internal,
+        "arguments": exchange.arguments,
+    }
+
+
+def _queue_fields(queue: Queue) -> dict[str, Any]:
+    return {
+        "name": queue.name,
+        "durable": queue.durable,
+        "exclusive": queue.exclusive,
+        "auto_delete": queue.auto_delete,
+        "arguments": queue.arguments,
+    }
+
+
+class _Ticker(threading.Thread):
+    """Wakes the broker when the next TTL or x-expires deadline comes due on the real clock."""
+
+    def __init__(self, broker: Broker) -> None:
+        super().__init__(name="queuelab-ticker", daemon=True)
+        self._broker = broker
+        self._wake = threading.Event()
+        self._stopped = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stopped:
+            deadline = self._broker.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self._broker.clock.now())
+            self._wake.wait(timeout)
+            self._wake.clear()
+            if not self._stopped:
+                self._broker.run_due()

@@ -1,0 +1,151 @@
+"""Messages: what a producer publishes, what sits in a queue, and what a consumer is handed.
+
+A published `Message` is shared by every queue it was routed to (like RabbitMQ, the body is not
+copied); each queue keeps a small `QueueEntry` of its own (position, expiry, redelivered flag).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+PROPERTY_NAMES = (
+    "content_type",
+    "content_encoding",
+    "headers",
+    "delivery_mode",
+    "priority",
+    "correlation_id",
+    "reply_to",
+    "expiration",
+    "message_id",
+    "timestamp",
+    "type",
+    "user_id",
+    "app_id",
+    "cluster_id",
+)
+
+
+@dataclass(slots=True)
+class Properties:
+    """AMQP basic properties (the content header), named as in pika and the AMQP spec."""
+
+    content_type: str | None = None
+    content_encoding: str | None = None
+    headers: dict[str, Any] | None = None
+    delivery_mode: int | None = None
+    priority: int | None = None
+    correlation_id: str | None = None
+    reply_to: str | None = None
+    expiration: str | None = None
+    message_id: str | None = None
+    timestamp: int | None = None
+    type: str | None = None
+    user_id: str | None = None
+    app_id: str | None = None
+    cluster_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> Properties:
+        """Build from a dict, refusing names AMQP does not have (a typo should not vanish)."""
+        values = values or {}
+        unknown = set(values) - set(PROPERTY_NAMES)
+        if unknown:
+            raise ValueError(f"unknown message properties: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only the properties that are set, as RabbitMQ's management API shows them."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+    @property
+    def persistent(self) -> bool:
+        return self.delivery_mode == 2
+
+
+EMPTY_PROPERTIES = Properties()
+_message_ids = itertools.count(1)
+
+
+class Message:
+    """One published message. `amqp_header` keeps the raw content header from an AMQP client
+    so it can be forwarded unchanged (some header value types do not round-trip)."""
+
+    __slots__ = (
+        "id",
+        "exchange",
+        "routing_key",
+        "body",
+        "properties",
+        "published_at",
+        "amqp_header",
+    )
+
+    def __init__(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        properties: Properties = EMPTY_PROPERTIES,
+        published_at: float = 0.0,
+        amqp_header: bytes | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        # A dead-lettered copy keeps its original's id, so a message's history reads as one story.
+        self.id = next(_message_ids) if message_id is None else message_id
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.body = body
+        self.properties = properties
+        self.published_at = published_at
+        self.amqp_header = amqp_header
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return self.properties.headers or {}
+
+    def __repr__(self) -> str:
+        return f"<Message #{self.id} {self.exchange!r}/{self.routing_key!r} {len(self.body)}B>"
+
+
+class QueueEntry:
+    """A message's place in one queue: its position (`seq`), expiry and redelivered flag."""
+
+    __slots__ = ("message", "seq", "expires_at", "redelivered")
+
+    def __init__(self, message: Message, seq: int, expires_at: float | None) -> None:
+        self.message = message
+        self.seq = seq
+        self.expires_at = expires_at
+        self.redelivered = False
+
+
+@dataclass(slots=True)
+class Delivery:
+    """What a consumer (or basic.get) receives: the message plus its delivery envelope."""
+
+    message: Message
+    queue: str
+    delivery_tag: int
+    redelivered: bool
+    consumer_tag: str | None = None
+    message_count: int | None = None  # basic.get only: ready messages left after this one
+    channel: Any = field(default=None, repr=False)
+
+    @property
+    def body(self) -> bytes:
+        return self.message.body
+
+    @property
+    def properties(self) -> Properties:
+        return self.message.properties
+
+    @property
+    def exchange(self) -> str:
+        return self.message.exchange
+
+    @property
+    def routing_key(self) -> str:
+        return self.message.routing_key

@@ -1,0 +1,185 @@
+"""The queue: ready messages in order, consumers taking turns, and the limits RabbitMQ applies.
+
+A queue holds ready messages (a deque in publish order) and counts those handed out but not yet
+acknowledged. Requeued messages go back to their original place (by their `seq`), as RabbitMQ
+puts them back where they were. TTL expires messages only at the head of the queue, also as in
+RabbitMQ: a message with a short per-message TTL behind one without waits its turn.
+
+All methods here run under the broker's lock; the broker decides what to do with what they
+return (deliver, dead-letter, emit events).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from broker.arguments import validate_queue_arguments
+from broker.message import Message, QueueEntry
+
+if TYPE_CHECKING:
+    from broker.channel import Connection, Consumer
+
+
+def _as_str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class Queue:
+    def __init__(
+        self,
+        vhost: str,
+        name: str,
+        durable: bool = False,
+        exclusive: Connection | None = None,
+        auto_delete: bool = False,
+        arguments: dict[str, Any] | None = None,
+        now: float = 0.0,
+    ) -> None:
+        arguments = dict(arguments or {})
+        validate_queue_arguments(arguments, name, vhost)
+        self.vhost = vhost
+        self.name = name
+        self.durable = durable
+        self.owner = exclusive  # the connection an exclusive queue belongs to
+        self.auto_delete = auto_delete
+        self.arguments = arguments
+        ttl = arguments.get("x-message-ttl")
+        self.message_ttl: float | None = None if ttl is None else ttl / 1000
+        expires = arguments.get("x-expires")
+        self.expires: float | None = None if expires is None else expires / 1000
+        self.max_length: int | None = arguments.get("x-max-length")
+        self.max_length_bytes: int | None = arguments.get("x-max-length-bytes")
+        self.overflow: str = _as_str(arguments.get("x-overflow", "drop-head"))
+        dlx = arguments.get("x-dead-letter-exchange")
+        self.dead_letter_exchange: str | None = None if dlx is None else _as_str(dlx)
+        dlrk = arguments.get("x-dead-letter-routing-key")
+        self.dead_letter_routing_key: str | None = None if dlrk is None else _as_str(dlrk)
+
+        self.ready: deque[QueueEntry] = deque()
+        self.ready_bytes = 0
+        self.unacked = 0
+        self.consumers: list[Consumer] = []
+        self._turn = 0
+        self._next_seq = 0
+        self.had_consumer = False
+        self.last_used = now
+        self.deleted = False
+        self.counters = {
+            "published": 0,
+            "delivered": 0,
+            "acked": 0,
+            "redelivered": 0,
+            "expired": 0,
+            "dead_lettered": 0,
+            "dropped": 0,
+        }
+
+    @property
+    def exclusive(self) -> bool:
+        return self.owner is not None
+
+    # --- adding and taking messages -------------------------------------------------------
+
+    def is_full_for(self, message: Message) -> bool:
+        """Would one more message break x-max-length or x-max-length-bytes?"""
+        if self.max_length is not None and len(self.ready) >= self.max_length:
+            return True
+        return (
+            self.max_length_bytes is not None
+            and self.ready_bytes + len(message.body) > self.max_length_bytes
+        )
+
+    def over_limit(self) -> bool:
+        if self.max_length is not None and len(self.ready) > self.max_length:
+            return True
+        return self.max_length_bytes is not None and self.ready_bytes > self.max_length_bytes
+
+    def append(self, message: Message, expires_at: float | None) -> QueueEntry:
+        self._next_seq += 1
+        entry = QueueEntry(message, self._next_seq, expires_at)
+        self.ready.append(entry)
+        self.ready_bytes += len(message.body)
+        self.counters["published"] += 1
+        return entry
+
+    def pop_head(self) -> QueueEntry:
+        entry = self.ready.popleft()
+        self.ready_bytes -= len(entry.message.body)
+        return entry
+
+    def requeue(self, entry: QueueEntry) -> None:
+        """Put a message back where it was, marked redelivered."""
+        entry.redelivered = True
+        self.ready_bytes += len(entry.message.body)
+        if not self.ready or entry.seq < self.ready[0].seq:
+            self.ready.appendleft(entry)
+            return
+        if entry.seq > self.ready[-1].seq:
+            self.ready.append(entry)
+            return
+        for index, other in enumerate(self.ready):
+            if other.seq > entry.seq:
+                self.ready.insert(index, entry)
+                return
+
+    def head_expired(self, now: float) -> bool:
+        return bool(self.ready) and (e := self.ready[0].expires_at) is not None and e <= now
+
+    def expiry_for(self, message: Message, now: float) -> float | None:
+        """When a message enqueued now expires: the sooner of queue TTL and message TTL."""
+        ttls = [t for t in (self.message_ttl, _message_ttl(message)) if t is not None]
+        return now + min(ttls) if ttls else None
+
+    def purge(self) -> list[QueueEntry]:
+        entries = list(self.ready)
+        self.ready.clear()
+        self.ready_bytes = 0
+        return entries
+
+    # --- consumers ------------------------------------------------------------------------
+
+    def add_consumer(self, consumer: Consumer) -> None:
+        self.consumers.append(consumer)
+        self.had_consumer = True
+
+    def remove_consumer(self, consumer: Consumer) -> None:
+        if consumer in self.consumers:
+            self.consumers.remove(consumer)
+
+    def next_consumer(self) -> Consumer | None:
+        """Round-robin over consumers that have room under their prefetch limit."""
+        count = len(self.consumers)
+        for offset in range(count):
+            consumer = self.consumers[(self._turn + offset) % count]
+            if consumer.can_take():
+                self._turn = (self._turn + offset + 1) % count
+                return consumer
+        return None
+
+    @property
+    def is_unused(self) -> bool:
+        return not self.consumers
+
+    def info(self) -> dict[str, Any]:
+        """The fields of RabbitMQ's management API `/api/queues` that we support."""
+        return {
+            "name": self.name,
+            "vhost": self.vhost,
+            "durable": self.durable,
+            "exclusive": self.exclusive,
+            "auto_delete": self.auto_delete,
+            "arguments": self.arguments,
+            "messages_ready": len(self.ready),
+            "messages_unacknowledged": self.unacked,
+            "messages": len(self.ready) + self.unacked,
+            "message_bytes_ready": self.ready_bytes,
+            "consumers": len(self.consumers),
+            "owner_connection": self.owner.name if self.owner else None,
+            "counters": dict(self.counters),
+        }
+
+
+def _message_ttl(message: Message) -> float | None:
+    expiration = message.properties.expiration
+    return None if expiration is None else int(expiration) / 1000
