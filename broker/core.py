@@ -709,15 +709,17 @@ class Broker:
                 reason="queue full (x-overflow drop-head)",
             )
             self._dead_letter(queue, head.message, "maxlen")
-        self._dispatch(queue)
+        self._dispatch(queue, now)
         self._expire_head(queue, now)
         return True
 
     # --- delivering -------------------------------------------------------------------------
 
-    def _dispatch(self, queue: Queue) -> None:
-        """Hand ready messages to consumers with room, in turn."""
-        now: float | None = None
+    def _dispatch(self, queue: Queue, now: float | None = None) -> None:
+        """Hand ready messages to consumers with room, in turn.
+
+        A message whose TTL ends exactly now (TTL 0) still goes to a consumer that can take it
+        now, as in RabbitMQ; only one already past its time is expired instead."""
         while queue.ready and queue.consumers:
             consumer = queue.next_consumer()
             if consumer is None:
@@ -725,7 +727,7 @@ class Broker:
             entry = queue.pop_head()
             if entry.expires_at is not None:
                 now = self.clock.now() if now is None else now
-                if entry.expires_at <= now:
+                if entry.expires_at < now:
                     self._expired(queue, entry)
                     continue
             self._deliver(consumer, queue, entry)

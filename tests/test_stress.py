@@ -1,0 +1,225 @@
+"""Thread-safety, proven under load: many publisher threads, consumers that randomly nack and
+requeue, and checks that nothing is lost, nothing is duplicated except as a redelivery, and each
+publisher's order is kept for messages that were never requeued."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections import defaultdict
+
+import pytest
+
+from broker import Broker
+from broker.clients.aio import connect
+from broker.clients.blocking import BlockingConnection
+
+PUBLISHERS = 8
+PER_PUBLISHER = 20_000
+CONSUMERS = 4
+NACK_RATE = 0.03
+
+
+class Ledger:
+    """What consumers saw, recorded from many threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.acked: dict[tuple[int, int], int] = defaultdict(int)
+        self.first_seen: dict[int, list[tuple[int, int]]] = defaultdict(list)  # consumer → order
+        self.deliveries: dict[tuple[int, int], list[bool]] = defaultdict(list)  # → redelivered
+        self.requeued: set[tuple[int, int]] = set()
+        self.done = threading.Event()
+        self.total = PUBLISHERS * PER_PUBLISHER
+
+    def saw(self, consumer: int, key: tuple[int, int], redelivered: bool) -> None:
+        with self.lock:
+            self.deliveries[key].append(redelivered)
+            if not redelivered:
+                self.first_seen[consumer].append(key)
+
+    def settled(self, key: tuple[int, int], acked: bool) -> None:
+        with self.lock:
+            if acked:
+                self.acked[key] += 1
+                if len(self.acked) == self.total:
+                    self.done.set()
+            else:
+                self.requeued.add(key)
+
+    def check(self) -> None:
+        expected = {(p, n) for p in range(PUBLISHERS) for n in range(PER_PUBLISHER)}
+        assert set(self.acked) == expected, f"lost: {len(expected - set(self.acked))}"
+        assert all(count == 1 for count in self.acked.values()), "a message was acked twice"
+        for key, flags in self.deliveries.items():
+            assert flags[0] is False, f"{key}: first delivery marked redelivered"
+            assert all(flags[1:]), f"{key}: a repeat delivery was not marked redelivered"
+            assert len(flags) == 1 or key in self.requeued, f"{key}: duplicate without requeue"
+        for order in self.first_seen.values():
+            last: dict[int, int] = {}
+            for publisher, number in order:
+                assert number > last.get(publisher, -1), "publisher order broken"
+                last[publisher] = number
+
+
+def parse(body: bytes) -> tuple[int, int]:
+    publisher, number = body.split(b":")
+    return int(publisher), int(number)
+
+
+def publish_all(broker: Broker, queue: str) -> list[threading.Thread]:
+    def publisher(index: int) -> None:
+        with broker.connect(f"publisher {index}") as connection:
+            channel = connection.channel()
+            for number in range(PER_PUBLISHER):
+                channel.basic_publish("", queue, b"%d:%d" % (index, number))
+
+    threads = [threading.Thread(target=publisher, args=(i,)) for i in range(PUBLISHERS)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+@pytest.mark.timeout(300)
+def test_threads_publish_and_consume_without_loss_or_duplicates(broker):
+    ledger = Ledger()
+    connections = []
+    for index in range(CONSUMERS):
+        connection = BlockingConnection(broker, f"consumer {index}")
+        channel = connection.channel()
+        channel.queue_declare("stress")
+        channel.basic_qos(prefetch_count=50)
+        rng = random.Random(index)
+
+        def on_message(ch, method, properties, body, index=index, rng=rng):
+            key = parse(body)
+            ledger.saw(index, key, method.redelivered)
+            if rng.random() < NACK_RATE:
+                ledger.settled(key, acked=False)
+                ch.basic_nack(method.delivery_tag, requeue=True)
+            else:
+                ledger.settled(key, acked=True)
+                ch.basic_ack(method.delivery_tag)
+
+        channel.basic_consume("stress", on_message)
+        connections.append(connection)
+    started = time.monotonic()
+    for thread in publish_all(broker, "stress"):
+        thread.join()
+    assert ledger.done.wait(240), f"only {len(ledger.acked)} of {ledger.total} acked"
+    elapsed = time.monotonic() - started
+    for connection in connections:
+        connection.close()
+    ledger.check()
+    assert ledger.requeued, "the test must exercise requeues"
+    info = broker.snapshot()["queues"][0]
+    assert info["messages"] == 0
+    print(f"{ledger.total} messages, {len(ledger.requeued)} requeued, {elapsed:.1f}s")
+
+
+@pytest.mark.timeout(300)
+def test_asyncio_consumers_under_thread_publishers(broker):
+    ledger = Ledger()
+
+    async def consumers() -> None:
+        connection = await connect(broker, "asyncio consumers")
+        async with connection:
+            rng = random.Random(7)
+
+            async def consume(index: int) -> None:
+                channel = await connection.channel()
+                await channel.set_qos(prefetch_count=50)
+                queue = await channel.declare_queue("stress-aio")
+                async with queue.iterator() as messages:
+                    async for message in messages:
+                        key = parse(message.body)
+                        ledger.saw(index, key, message.redelivered)
+                        if rng.random() < NACK_RATE:
+                            ledger.settled(key, acked=False)
+                            await message.nack(requeue=True)
+                        else:
+                            ledger.settled(key, acked=True)
+                            await message.ack()
+                        if ledger.done.is_set():
+                            return
+
+            tasks = [asyncio.create_task(consume(i)) for i in range(CONSUMERS)]
+            ready.set()
+            while not ledger.done.is_set():
+                await asyncio.sleep(0.05)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    ready = threading.Event()
+    loop_thread = threading.Thread(target=asyncio.run, args=(consumers(),))
+    loop_thread.start()
+    assert ready.wait(10)
+    with broker.connect() as connection:
+        connection.channel().queue_declare("stress-aio")
+    for thread in publish_all(broker, "stress-aio"):
+        thread.join()
+    assert ledger.done.wait(240), f"only {len(ledger.acked)} of {ledger.total} acked"
+    loop_thread.join(30)
+    ledger.check()
+    assert ledger.requeued
+
+
+@pytest.mark.timeout(120)
+def test_a_stuck_consumer_slows_only_itself(broker):
+    stuck = threading.Event()
+    with broker.connect() as setup:
+        channel = setup.channel()
+        channel.queue_declare("slow")
+        channel.queue_declare("fast")
+    slow = BlockingConnection(broker, "slow consumer").channel()
+    slow.basic_qos(prefetch_count=1)
+    slow.basic_consume("slow", lambda ch, m, p, b: stuck.wait(30))
+    fast_got = []
+    fast = BlockingConnection(broker, "fast consumer").channel()
+    fast.basic_consume("fast", lambda ch, m, p, b: fast_got.append(b), auto_ack=True)
+    publisher = BlockingConnection(broker, "publisher").channel()
+    for i in range(1000):
+        publisher.basic_publish("", "slow", b"x")
+        publisher.basic_publish("", "fast", b"%d" % i)
+    deadline = time.monotonic() + 10
+    while len(fast_got) < 1000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(fast_got) == 1000
+    slow_info = next(q for q in broker.snapshot()["queues"] if q["name"] == "slow")
+    assert slow_info["messages_unacknowledged"] == 1, "prefetch bounds what the stuck one holds"
+    assert slow_info["messages_ready"] == 999
+    stuck.set()
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_declares_binds_and_deletes_keep_state_consistent(broker):
+    errors: list[BaseException] = []
+
+    def churn(index: int) -> None:
+        try:
+            with broker.connect(f"churn {index}") as connection:
+                channel = connection.channel()
+                for round_ in range(300):
+                    queue = f"q{index}-{round_ % 5}"
+                    channel.queue_declare(queue)
+                    channel.exchange_declare(f"x{round_ % 3}", "topic")
+                    channel.queue_bind(queue, f"x{round_ % 3}", "a.#")
+                    channel.basic_publish(f"x{round_ % 3}", "a.b", b"x")
+                    if round_ % 7 == 0:
+                        channel.queue_delete(queue)
+        except BaseException as error:  # noqa: BLE001 - surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=churn, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    snapshot = broker.snapshot()
+    queue_names = {q["name"] for q in snapshot["queues"]}
+    for binding in snapshot["bindings"]:
+        assert binding["destination"] in queue_names, "no binding may outlive its queue"
