@@ -15,8 +15,7 @@ import logging
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from broker import errors
@@ -40,7 +39,14 @@ from broker.errors import AMQPError, ChannelClosed, ConnectionClosed, access_ref
 from broker.events import Event, EventStream, Lazy
 from broker.exchange import Exchange
 from broker.exchanges import ROUTERS, Binding
-from broker.message import EMPTY_PROPERTIES, Delivery, Message, Properties, QueueEntry
+from broker.message import (
+    EMPTY_PROPERTIES,
+    Delivery,
+    Message,
+    Properties,
+    QueueEntry,
+    describe_message,
+)
 from broker.queue import Queue
 
 log = logging.getLogger("queuelab.broker")
@@ -74,7 +80,9 @@ class Broker:
         self.clock = clock or RealClock()
         self._lock = threading.Lock()
         self.events = EventStream(self._lock, history)
+        self._event_seq = self.events.sequence
         self._pending_events: list[Event] = []
+        self._op_time = 0.0  # wall time of the operation in progress: one clock read per op
         self._outbox: deque[tuple[Callable[..., None], tuple]] = deque()
         self._draining = threading.Lock()
         self.vhosts: dict[str, VHost] = {}
@@ -92,26 +100,9 @@ class Broker:
 
     # --- the transaction every operation runs in -----------------------------------------
 
-    @contextmanager
-    def _op(self, channel: Channel | None = None) -> Iterator[None]:
-        try:
-            with self._lock:
-                try:
-                    if channel is not None:
-                        channel.check_open()
-                    yield
-                except (ChannelClosed, ConnectionClosed):
-                    raise
-                except AMQPError as error:
-                    if channel is not None:
-                        self._fail(channel, error)
-                    raise
-                finally:
-                    if self._pending_events:
-                        self._outbox.append((self.events.fanout, (self._pending_events,)))
-                        self._pending_events = []
-        finally:
-            self._drain()
+    def _op(self, channel: Channel | None = None) -> _Transaction:
+        """`with self._op(channel):` — hold the lock, then drain the outbox once released."""
+        return _Transaction(self, channel)
 
     def _fail(self, channel: Channel, error: AMQPError) -> None:
         """A channel error closes the channel; a connection error closes the connection."""
@@ -137,7 +128,7 @@ class Broker:
                 self._draining.release()
 
     def _emit(self, type: str, **data: Any) -> None:
-        self._pending_events.append(self.events.emit(type, self.clock.wall(), data))
+        self._pending_events.append(Event(next(self._event_seq), self._op_time, type, data))
 
     def _later(self, sink: Callable[..., None] | None, *args: Any) -> None:
         if sink is not None:
@@ -588,7 +579,7 @@ class Broker:
                 size=len(body),
                 connection=channel.connection.name,
                 channel=channel.number,
-                message=Lazy(lambda: describe_message(message)),
+                message=message,  # described (body preview, properties) only when read
             )
             queues = self._route(vhost, exchange, message, _routing_keys(message), "published")
             returned = False
@@ -605,7 +596,9 @@ class Broker:
                 )
                 self._later(channel.on_return, Returned(errors.NO_ROUTE, "NO_ROUTE", message))
             now = self.clock.now()
-            accepted = all([self._enqueue(queue, message, now) for queue in queues])
+            accepted = True
+            for queue in queues:
+                accepted = self._enqueue(queue, message, now) and accepted
             if sequence is not None:
                 self._emit(
                     "confirm",
@@ -669,7 +662,7 @@ class Broker:
             message_id=message.id,
             cause=cause,
             queues=list(queues),
-            matched=[_binding_ref(b) for b in matched],
+            matched=matched,  # Binding objects: turned into dicts only when read
             trace=Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, vhost)),
         )
         return list(queues.values())
@@ -1203,15 +1196,6 @@ def _routing_keys(message: Message) -> list[str]:
     return [message.routing_key, *[k.decode() if isinstance(k, bytes) else str(k) for k in extra]]
 
 
-def _binding_ref(binding: Binding) -> dict[str, Any]:
-    return {
-        "source": binding.source,
-        "destination": binding.destination,
-        "destination_type": binding.destination_kind,
-        "routing_key": binding.routing_key,
-    }
-
-
 def routing_trace(
     exchange: Exchange,
     bindings: tuple[Binding, ...],
@@ -1238,34 +1222,13 @@ def routing_trace(
         matched = any(reason is None for reason in reasons)
         trace.append(
             {
-                **_binding_ref(binding),
+                **binding.ref(),
                 "arguments": binding.arguments,
                 "matched": matched,
                 "reason": None if matched else reasons[0],
             }
         )
     return trace
-
-
-def describe_message(message: Message, body_limit: int = 2048) -> dict[str, Any]:
-    """A message as the management API shows it: text when it is UTF-8, else base64."""
-    body = message.body[:body_limit]
-    try:
-        payload, encoding = body.decode("utf-8"), "string"
-    except UnicodeDecodeError:
-        import base64
-
-        payload, encoding = base64.b64encode(body).decode(), "base64"
-    return {
-        "message_id": message.id,
-        "exchange": message.exchange,
-        "routing_key": message.routing_key,
-        "payload": payload,
-        "payload_encoding": encoding,
-        "payload_bytes": len(message.body),
-        "truncated": len(message.body) > body_limit,
-        "properties": message.properties.to_dict(),
-    }
 
 
 def _exchange_fields(exchange: Exchange) -> dict[str, Any]:
@@ -1287,6 +1250,45 @@ def _queue_fields(queue: Queue) -> dict[str, Any]:
         "auto_delete": queue.auto_delete,
         "arguments": queue.arguments,
     }
+
+
+class _Transaction:
+    """One broker operation: take the lock; on an AMQP error close the channel (or connection)
+    as RabbitMQ would; hand the events to subscribers; release; then run the outbox."""
+
+    __slots__ = ("broker", "channel")
+
+    def __init__(self, broker: Broker, channel: Channel | None) -> None:
+        self.broker = broker
+        self.channel = channel
+
+    def __enter__(self) -> None:
+        broker = self.broker
+        broker._lock.acquire()
+        broker._op_time = broker.clock.wall()
+        if self.channel is not None:
+            try:
+                self.channel.check_open()
+            except BaseException:
+                broker._lock.release()
+                raise
+
+    def __exit__(self, exc_type: type | None, error: BaseException | None, tb: Any) -> None:
+        broker = self.broker
+        try:
+            if (
+                self.channel is not None
+                and isinstance(error, AMQPError)
+                and not isinstance(error, ChannelClosed | ConnectionClosed)
+            ):
+                broker._fail(self.channel, error)
+        finally:
+            if broker._pending_events:
+                if broker.events.record(broker._pending_events):
+                    broker._outbox.append((broker.events.fanout, (broker._pending_events,)))
+                broker._pending_events = []
+            broker._lock.release()
+            broker._drain()
 
 
 class _Ticker(threading.Thread):

@@ -8,10 +8,14 @@ never waits for it. The last N events stay in a ring buffer so a page opened lat
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from broker.exchanges.base import Binding
+from broker.message import Message, describe_message
 
 
 class Lazy:
@@ -24,6 +28,17 @@ class Lazy:
         self.compute = compute
 
 
+def _readable(value: Any) -> Any:
+    """Turn what the broker stored cheaply (a Lazy, a Message, Binding objects) into plain data."""
+    if isinstance(value, Lazy):
+        return value.compute()
+    if isinstance(value, Message):
+        return describe_message(value)
+    if isinstance(value, list) and value and isinstance(value[0], Binding):
+        return [binding.ref() for binding in value]
+    return value
+
+
 class Event:
     __slots__ = ("seq", "time", "type", "data")
 
@@ -34,13 +49,12 @@ class Event:
         self.data = data
 
     def get(self, name: str, default: Any = None) -> Any:
-        value = self.data.get(name, default)
-        return value.compute() if isinstance(value, Lazy) else value
+        return _readable(self.data.get(name, default))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"seq": self.seq, "time": self.time, "type": self.type}
         for name, value in self.data.items():
-            out[name] = value.compute() if isinstance(value, Lazy) else value
+            out[name] = _readable(value)
         return out
 
     def __repr__(self) -> str:
@@ -103,7 +117,8 @@ class EventStream:
     """Numbered events, a ring of recent history, and fan-out to subscribers."""
 
     def __init__(self, lock: threading.Lock, history: int = 20_000) -> None:
-        self._lock = lock  # the broker's lock: emit() is only called while it is held
+        self._lock = lock  # the broker's lock: record() is only called while it is held
+        self.sequence = itertools.count(1)  # numbers events as the broker makes them
         self._seq = 0
         self._ring: deque[Event] = deque(maxlen=history)
         self._subscribers: tuple[Subscription, ...] = ()
@@ -112,12 +127,12 @@ class EventStream:
     def last_seq(self) -> int:
         return self._seq
 
-    def emit(self, type: str, time: float, data: dict[str, Any]) -> Event:
-        """Record an event. The caller holds the broker lock and fans the event out later."""
-        self._seq += 1
-        event = Event(self._seq, time, type, data)
-        self._ring.append(event)
-        return event
+    def record(self, events: list[Event]) -> bool:
+        """Keep one operation's events (numbered from `sequence`) in the ring. The caller holds
+        the broker lock; it fans the events out later, if this says anyone is listening."""
+        self._ring.extend(events)
+        self._seq = events[-1].seq
+        return bool(self._subscribers)
 
     def fanout(self, events: list[Event]) -> None:
         """Hand events to every subscriber; runs outside the broker lock, in event order."""

@@ -6,6 +6,7 @@ copied); each queue keeps a small `QueueEntry` of its own (position, expiry, red
 
 from __future__ import annotations
 
+import base64
 import itertools
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -149,3 +150,22 @@ class Delivery:
     @property
     def routing_key(self) -> str:
         return self.message.routing_key
+
+
+def describe_message(message: Message, body_limit: int = 2048) -> dict[str, Any]:
+    """A message as the management API shows it: text when it is UTF-8, else base64."""
+    body = message.body[:body_limit]
+    try:
+        payload, encoding = body.decode("utf-8"), "string"
+    except UnicodeDecodeError:
+        payload, encoding = base64.b64encode(body).decode(), "base64"
+    return {
+        "message_id": message.id,
+        "exchange": message.exchange,
+        "routing_key": message.routing_key,
+        "payload": payload,
+        "payload_encoding": encoding,
+        "payload_bytes": len(message.body),
+        "truncated": len(message.body) > body_limit,
+        "properties": message.properties.to_dict(),
+    }

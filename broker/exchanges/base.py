@@ -40,6 +40,15 @@ class Binding:
             _freeze(self.arguments),
         )
 
+    def ref(self) -> dict[str, Any]:
+        """Enough to name the binding in an event."""
+        return {
+            "source": self.source,
+            "destination": self.destination,
+            "destination_type": self.destination_kind,
+            "routing_key": self.routing_key,
+        }
+
     def to_dict(self, vhost: str) -> dict[str, Any]:
         """The shape of RabbitMQ's management API `/api/bindings` entries."""
         return {

@@ -1,0 +1,77 @@
+"""Messages per second through the broker vs queue.Queue, measured in the same run.
+
+Broker path: one producer thread publishes 100-byte bodies to a direct exchange; one consumer
+(the blocking client: its callback runs on the consumer's worker thread) acks each message.
+Baseline: queue.Queue put on one thread, get on another — the cheapest hand-off Python has.
+Last line: ratio_vs_queue=<broker msgs/s ÷ queue.Queue msgs/s> (goal ≥ 0.25).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from _common import best_of
+
+from broker import Broker
+from broker.clients.blocking import BlockingConnection
+
+MESSAGES = 100_000
+BODY = b"x" * 100
+
+
+def queue_rate() -> float:
+    channel: queue.Queue[bytes] = queue.Queue()
+
+    def consume() -> None:
+        for _ in range(MESSAGES):
+            channel.get()
+
+    consumer = threading.Thread(target=consume)
+    started = time.perf_counter()
+    consumer.start()
+    for _ in range(MESSAGES):
+        channel.put(BODY)
+    consumer.join()
+    return MESSAGES / (time.perf_counter() - started)
+
+
+def broker_rate() -> float:
+    broker = Broker()
+    done = threading.Event()
+    received = 0
+
+    def on_message(channel, method, properties, body) -> None:
+        nonlocal received
+        channel.basic_ack(method.delivery_tag)
+        received += 1
+        if received == MESSAGES:
+            done.set()
+
+    consumer = BlockingConnection(broker, "consumer").channel()
+    consumer.exchange_declare("bench", "direct")
+    consumer.queue_declare("bench")
+    consumer.queue_bind("bench", "bench", "key")
+    consumer.basic_qos(prefetch_count=1000)
+    consumer.basic_consume("bench", on_message)
+    producer = broker.connect("producer").channel()
+    started = time.perf_counter()
+    for _ in range(MESSAGES):
+        producer.basic_publish("bench", "key", BODY)
+    done.wait()
+    elapsed = time.perf_counter() - started
+    broker.close()
+    return MESSAGES / elapsed
+
+
+def main() -> None:
+    baseline = best_of(3, queue_rate)
+    ours = best_of(3, broker_rate)
+    print(f"queue.Queue put/get across threads: {baseline:,.0f} msgs/s")
+    print(f"broker publish→route→deliver→ack:   {ours:,.0f} msgs/s")
+    print(f"ratio_vs_queue={ours / baseline:.3f}")
+
+
+if __name__ == "__main__":
+    main()
