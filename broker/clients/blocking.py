@@ -16,9 +16,9 @@ start_consuming() just waits until the channel's consumers are gone.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterator
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from broker.channel import Channel, Connection, DeclareOk, PublishResult
@@ -73,7 +73,7 @@ class _Worker(threading.Thread):
 
     def __init__(self, channel: BlockingChannel, callback: OnMessage) -> None:
         super().__init__(name="queuelab-consumer", daemon=True)
-        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.inbox: SimpleQueue[Any] = SimpleQueue()
         self._channel = channel
         self._callback = callback
 
@@ -259,7 +259,7 @@ class BlockingChannel:
     ) -> Iterator[tuple[Delivery, Properties, bytes] | tuple[None, None, None]]:
         """pika's generator style: yields (method, properties, body); (None, None, None) after
         `inactivity_timeout` seconds with nothing; ends when the consumer is cancelled."""
-        inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        inbox: SimpleQueue[Any] = SimpleQueue()
         tag = self.channel.basic_consume(
             queue, inbox.put, "", auto_ack, on_cancel=lambda _tag: inbox.put(_STOP)
         )
@@ -267,7 +267,7 @@ class BlockingChannel:
             while True:
                 try:
                     delivery = inbox.get(timeout=inactivity_timeout)
-                except queue.Empty:
+                except Empty:
                     yield None, None, None
                     continue
                 if delivery is _STOP:
