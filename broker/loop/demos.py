@@ -1,0 +1,265 @@
+"""Demo services for the event-loop page: small coroutines that each show one idea.
+
+Each demo is an ``async def`` registered with :func:`register_demo`, which gives it a title and
+a two-line explanation; the page shows its source (:attr:`Demo.source`) next to the live loop.
+Start one on the service loop with ``svc.submit(DEMOS["event"].func(), name="event")``.
+
+Every parameter has a classroom-friendly default; tests pass shorter times. To add a demo (the
+consumer service will be one), decorate another coroutine function::
+
+    @register_demo("consumer", "A consumer service", "first line…\\nsecond line…")
+    async def consumer_demo(...) -> str: ...
+
+``note()`` adds narration to the page, ``report_handled()`` logs a caught exception; both do
+nothing on a plain asyncio loop, so every demo also runs under ``asyncio.run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import textwrap
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from .instrumented import note, report_handled
+
+DemoFunc = Callable[..., Coroutine[Any, Any, Any]]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """One demo: what the page lists, explains and shows."""
+
+    name: str
+    title: str
+    explanation: str  # exactly two lines
+    func: DemoFunc
+
+    @property
+    def source(self) -> str:
+        """The demo's own code, from ``async def`` on (the registration is left out)."""
+        lines = textwrap.dedent(inspect.getsource(self.func)).splitlines(keepends=True)
+        start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("async def"))
+        return "".join(lines[start:])
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-able description for the page."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "explanation": self.explanation,
+            "source": self.source,
+        }
+
+
+DEMOS: dict[str, Demo] = {}
+
+
+def register_demo(name: str, title: str, explanation: str) -> Callable[[DemoFunc], DemoFunc]:
+    """Decorator: add a coroutine function to :data:`DEMOS` under ``name``."""
+    if name in DEMOS:
+        raise ValueError(f"a demo named {name!r} is already registered")
+    if len(explanation.strip().splitlines()) != 2:
+        raise ValueError(f"demo {name!r}: the explanation must be exactly two lines")
+
+    def decorator(func: DemoFunc) -> DemoFunc:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"demo {name!r} must be an async def function")
+        DEMOS[name] = Demo(name, title, explanation.strip(), func)
+        return func
+
+    return decorator
+
+
+@register_demo(
+    "callback",
+    "A future's done-callback",
+    "A Future is a box for a result that arrives later; add_done_callback() asks to be called.\n"
+    "set_result() does not call anyone: it queues the done-callbacks, and the loop runs them.",
+)
+async def callback_demo(delay: float = 0.5) -> str:
+    loop = asyncio.get_running_loop()
+    box = loop.create_future()
+
+    def on_done(future: asyncio.Future[str]) -> None:
+        note(f"done-callback: the future holds {future.result()!r}")
+
+    box.add_done_callback(on_done)
+    loop.call_later(delay, box.set_result, "pong")  # a timer fills the box later
+    note("waiting for the future…")
+    value = await box  # waking this task is a done-callback too, queued after on_done
+    return f"awaited {value!r}"
+
+
+@register_demo(
+    "event",
+    "asyncio.Event with several waiters",
+    "Each waiter suspends in event.wait(): no callback of theirs is queued while they wait.\n"
+    "event.set() wakes all of them at once: one step per waiter joins the ready queue, in order.",
+)
+async def event_demo(waiters: int = 3, delay: float = 0.5) -> str:
+    event = asyncio.Event()
+    woke: list[str] = []
+
+    async def waiter(name: str) -> None:
+        note(f"{name} waits for the event")
+        await event.wait()
+        woke.append(name)
+        note(f"{name} woke up")
+
+    tasks = [
+        asyncio.create_task(waiter(f"waiter {i}"), name=f"waiter {i}")
+        for i in range(1, waiters + 1)
+    ]
+    await asyncio.sleep(delay)  # by now every waiter is blocked in event.wait()
+    note("event.set()")
+    event.set()
+    await asyncio.gather(*tasks)
+    return "woke in order: " + ", ".join(woke)
+
+
+@register_demo(
+    "event_loop",
+    "Tasks take turns at each await",
+    "One thread runs every task: a task runs until its next await, then the next one gets a turn.\n"
+    "await asyncio.sleep(0) sends the task to the back of the ready queue, so A, B, C interleave.",
+)
+async def event_loop_demo(rounds: int = 3) -> str:
+    order: list[str] = []
+
+    async def worker(name: str) -> None:
+        for i in range(1, rounds + 1):
+            order.append(f"{name}{i}")
+            note(f"{name} round {i}")
+            await asyncio.sleep(0)  # give the others a turn
+
+    await asyncio.gather(*(asyncio.create_task(worker(n), name=n) for n in "ABC"))
+    return " ".join(order)
+
+
+@register_demo(
+    "timeout",
+    "Giving up on a slow operation",
+    "wait_for() and asyncio.timeout() set a timer; if it fires first, the operation is cancelled.\n"
+    "The caller gets TimeoutError and handles it; the cancelled sleep's timer leaves the heap.",
+)
+async def timeout_demo(slow: float = 2.0, limit: float = 0.5) -> str:
+    async def slow_operation() -> str:
+        await asyncio.sleep(slow)
+        return "finished"
+
+    outcomes = []
+    try:
+        await asyncio.wait_for(slow_operation(), timeout=limit)
+    except TimeoutError as exc:
+        report_handled(exc, f"wait_for() gave up after {limit} s")
+        outcomes.append("wait_for: TimeoutError handled")
+    try:
+        async with asyncio.timeout(limit):
+            await slow_operation()
+    except TimeoutError as exc:
+        report_handled(exc, f"asyncio.timeout({limit}) cancelled the block")
+        outcomes.append("timeout: TimeoutError handled")
+    return "; ".join(outcomes)
+
+
+@register_demo(
+    "error_handling",
+    "Exceptions: handled and unhandled",
+    "An exception in a task you await comes back to you at the await: catch it there.\n"
+    "Nobody awaits a crashed callback or a forgotten task: the loop's exception handler gets them.",
+)
+async def error_handling_demo() -> str:
+    loop = asyncio.get_running_loop()
+
+    async def fail(message: str) -> None:
+        await asyncio.sleep(0)
+        raise ValueError(message)
+
+    # 1. Handled: the coroutine that awaits the task catches its exception.
+    try:
+        await asyncio.create_task(fail("caught by the awaiter"), name="awaited failure")
+    except ValueError as exc:
+        report_handled(exc, "caught by the coroutine that awaited the task")
+
+    # 2. Unhandled: a plain callback raises; the loop catches it and calls its handler.
+    def broken_callback() -> None:
+        raise RuntimeError("a callback crashed")
+
+    loop.call_soon(broken_callback)
+    await asyncio.sleep(0)  # broken_callback is ahead of us in the ready queue
+
+    # 3. Unhandled: a task fails and nobody awaits it. asyncio reports it when the task object
+    #    is destroyed ("Task exception was never retrieved"); gc.collect() makes that happen now.
+    forgotten = asyncio.create_task(fail("nobody awaited me"), name="forgotten failure")
+    await asyncio.sleep(0.01)
+    del forgotten
+    gc.collect()
+    return "1 exception handled, 2 reached the loop's exception handler"
+
+
+@register_demo(
+    "blocking_call",
+    "A blocking call freezes the loop",
+    "time.sleep() inside a coroutine blocks the only thread: timers fire late, lag spikes.\n"
+    "await asyncio.to_thread(...) runs it in a worker thread, and the loop keeps its rhythm.",
+)
+async def blocking_call_demo(block: float = 1.0, tick: float = 0.1) -> str:
+    loop = asyncio.get_running_loop()
+    worst = {"late": 0.0}
+
+    async def ticker() -> None:  # wants to run every `tick` seconds
+        while True:
+            due = loop.time() + tick
+            await asyncio.sleep(tick)
+            worst["late"] = max(worst["late"], loop.time() - due)
+
+    ticking = asyncio.create_task(ticker(), name="ticker")
+    await asyncio.sleep(2 * tick)
+
+    worst["late"] = 0.0
+    note(f"time.sleep({block}): the whole loop stops")
+    time.sleep(block)  # wrong inside a coroutine: nothing else can run meanwhile
+    await asyncio.sleep(2 * tick)
+    blocked = worst["late"]
+
+    worst["late"] = 0.0
+    note(f"await asyncio.to_thread(time.sleep, {block}): the loop keeps going")
+    await asyncio.to_thread(time.sleep, block)  # the fix: a worker thread waits instead
+    fixed = worst["late"]
+
+    ticking.cancel()
+    return f"ticker late by {blocked:.3f} s with time.sleep, {fixed:.3f} s with to_thread"
+
+
+@register_demo(
+    "callback_delay",
+    "A timer stuck behind ready callbacks",
+    "A due timer only joins the back of the ready queue; everything queued before it runs first.\n"
+    "Many (or slow) ready callbacks make the timer fire late, even though its time has come.",
+)
+async def callback_delay_demo(callbacks: int = 50, work: float = 0.01, delay: float = 0.05) -> str:
+    loop = asyncio.get_running_loop()
+    fired = loop.create_future()
+    due = loop.time() + delay
+
+    def timer_fired() -> None:
+        fired.set_result(loop.time() - due)
+
+    def busy_callback(n: int) -> None:
+        end = time.perf_counter() + work
+        while time.perf_counter() < end:  # computes for `work` seconds
+            pass
+
+    loop.call_at(due, timer_fired)
+    for n in range(callbacks):
+        loop.call_soon(busy_callback, n)
+    late = await fired
+    return (
+        f"timer due after {delay * 1000:.0f} ms fired {late * 1000:.0f} ms late, "
+        f"behind {callbacks} callbacks of {work * 1000:.0f} ms"
+    )
