@@ -2,6 +2,7 @@
 
     python app.py                      # http://127.0.0.1:15672 and amqp://guest:guest@127.0.0.1:5672/
     python app.py --host 0.0.0.0       # a classroom: prints the URL students should open
+    python app.py --amqp-port 0        # AMQP on any free port; --no-amqp for none
 
 One process holds the broker: the web pages, the in-process clients and the AMQP listener all
 share it. Ports: the management UI/API on 15672 and AMQP on 5672, as RabbitMQ uses; when a default
@@ -12,6 +13,8 @@ for explicitly must be free.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import socket
 import sys
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 from flask import Flask
 
 from broker import Broker
+from broker.gc_tuning import tune_for_broker
 
 DEFAULT_HTTP_PORT = 15672
 DEFAULT_AMQP_PORT = 5672
@@ -38,6 +42,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["BROKER"] is None:
         app.config["BROKER"] = Broker()
     register(app)
+    try:  # the event-loop page is being built; this becomes part of web.register()
+        from web.loop import init_loop
+    except ImportError:
+        init_loop = None
+    if init_loop is not None:
+        init_loop(app)
     return app
 
 
@@ -67,8 +77,44 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface (0.0.0.0 for a classroom)")
     parser.add_argument("--port", type=int, default=None, help=f"web port ({DEFAULT_HTTP_PORT})")
+    parser.add_argument(
+        "--amqp-port", type=int, default=None, help=f"AMQP port ({DEFAULT_AMQP_PORT}; 0 = any free)"
+    )
+    parser.add_argument("--no-amqp", action="store_true", help="do not start the AMQP listener")
+    parser.add_argument(
+        "--amqp-user",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="an AMQP login (repeatable; default guest:guest)",
+    )
     parser.add_argument("--debug", action="store_true", help="Flask debug mode with reloader")
     return parser.parse_args(argv)
+
+
+def parse_users(pairs: list[str]) -> dict[str, str]:
+    users = {}
+    for pair in pairs or ["guest:guest"]:
+        user, sep, password = pair.partition(":")
+        if not sep or not user:
+            sys.exit(f"queuelab: --amqp-user wants USER:PASSWORD, not {pair!r}")
+        users[user] = password
+    return users
+
+
+def start_amqp(broker: Broker, args: argparse.Namespace):
+    """The AMQP listener: the asked-for port, or 5672 (or the next free one after it)."""
+    from broker.amqp import AMQPServer
+
+    users = parse_users(args.amqp_user)
+    if args.amqp_port is not None:
+        server = AMQPServer(broker, args.host, args.amqp_port, users)
+        try:
+            return server.start()
+        except OSError as error:
+            sys.exit(f"queuelab: cannot listen for AMQP on {args.host}:{args.amqp_port}: {error}")
+    server = AMQPServer(broker, args.host, DEFAULT_AMQP_PORT, users)
+    return server.start(port_attempts=100)
 
 
 def classroom_urls(host: str, port: int) -> list[str]:
@@ -85,13 +131,44 @@ def classroom_urls(host: str, port: int) -> list[str]:
     return urls
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same clean shutdown as Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    port = choose_port(args.host, args.port, DEFAULT_HTTP_PORT, "web")
-    app = create_app()
-    for url in classroom_urls(args.host, port):
-        print(f"QueueLab web UI: {url}", flush=True)
-    app.run(host=args.host, port=port, threaded=True, debug=args.debug)
+    tune_for_broker()
+    # Under the reloader the first process only watches files; the child serves. Starting the
+    # broker and listener in the watcher too would bind the AMQP port twice.
+    watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+    port = args.port if watcher else choose_port(args.host, args.port, DEFAULT_HTTP_PORT, "web")
+    broker = Broker()
+    amqp = None if (args.no_amqp or watcher) else start_amqp(broker, args)
+    app = create_app({"BROKER": broker, "AMQP_URL": amqp.url if amqp else None})
+    if not watcher:
+        for url in classroom_urls(args.host, port):
+            print(f"QueueLab web UI: {url}", flush=True)
+        if amqp is not None:
+            print(f"QueueLab AMQP:   {amqp.url}", flush=True)
+            if amqp.port != DEFAULT_AMQP_PORT and args.amqp_port is None:
+                print(f"  (port {DEFAULT_AMQP_PORT} is taken, so AMQP is on {amqp.port})")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        app.run(host=args.host, port=port, threaded=True, debug=args.debug)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shutdown(amqp, broker)
+
+
+def shutdown(amqp: Any, broker: Broker) -> None:
+    """Close frames to every page and AMQP client (320 CONNECTION_FORCED), then the broker."""
+    from web.live import shutdown_all
+
+    shutdown_all()
+    if amqp is not None:
+        amqp.stop()
+    broker.close()
 
 
 if __name__ == "__main__":

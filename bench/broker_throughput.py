@@ -3,11 +3,13 @@
 Broker path: one producer thread publishes 100-byte bodies to a direct exchange; one consumer
 (the blocking client: its callback runs on the consumer's worker thread) acks each message.
 Baseline: queue.Queue put on one thread, get on another — the cheapest hand-off Python has.
+Both run with the garbage-collector setting the app uses (broker/gc_tuning.py), as printed.
 Last line: ratio_vs_queue=<broker msgs/s ÷ queue.Queue msgs/s> (goal ≥ 0.25).
 """
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -16,6 +18,7 @@ from _common import best_of
 
 from broker import Broker
 from broker.clients.blocking import BlockingConnection
+from broker.gc_tuning import tune_for_broker
 
 MESSAGES = 100_000
 BODY = b"x" * 100
@@ -66,6 +69,8 @@ def broker_rate() -> float:
 
 
 def main() -> None:
+    previous = tune_for_broker()
+    print(f"gc thresholds {previous} -> {gc.get_threshold()} (as the app runs)")
     baseline = best_of(3, queue_rate)
     ours = best_of(3, broker_rate)
     print(f"queue.Queue put/get across threads: {baseline:,.0f} msgs/s")
