@@ -1,0 +1,363 @@
+"""Conformance: the same pika programs against QueueLab's listener and a real RabbitMQ.
+
+Each test runs once per broker (the `target` fixture) and asserts the same observable outcome:
+what the client received, which error it got, with which reply code and text. Names are unique
+per test and everything declared on the real RabbitMQ is deleted afterwards.
+"""
+
+# ruff: noqa: F811  (the fixtures imported from tests.amqp_helpers are test parameters)
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import time
+from collections.abc import Iterator
+
+import pika
+import pytest
+from pika.exceptions import (
+    ChannelClosedByBroker,
+    ConnectionClosedByBroker,
+    NackError,
+    UnroutableError,
+)
+
+from tests.amqp_helpers import (  # noqa: F401  (fixtures used as parameters)
+    amqp_broker,
+    amqp_server,
+    amqp_url,
+    pika_connect,
+    rabbitmq_url,
+    target,
+    unique,
+)
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class Session:
+    """One pika connection plus a record of what to delete on the way out."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection = pika_connect(url)
+        self.channel = self.connection.channel()
+        self.queues: list[str] = []
+        self.exchanges: list[str] = []
+
+    def queue(self, label: str = "q", **kwargs: object) -> str:
+        name = unique(label)
+        self.channel.queue_declare(name, **kwargs)
+        if not kwargs.get("exclusive"):  # an exclusive queue goes with its connection
+            self.queues.append(name)
+        return name
+
+    def exchange(self, kind: str, label: str = "x") -> str:
+        name = unique(label)
+        self.channel.exchange_declare(name, kind)
+        self.exchanges.append(name)
+        return name
+
+    def fresh_channel(self):  # noqa: ANN201
+        if self.connection.is_closed:
+            self.connection = pika_connect(self.url)
+        self.channel = self.connection.channel()
+        return self.channel
+
+    def cleanup(self) -> None:
+        connection = pika_connect(self.url)
+        channel = connection.channel()
+        for name in self.queues:
+            channel.queue_delete(name)
+        for name in self.exchanges:
+            channel.exchange_delete(name)
+        connection.close()
+        if self.connection.is_open:
+            self.connection.close()
+
+
+@pytest.fixture
+def session(target: str) -> Iterator[Session]:
+    session = Session(target)
+    yield session
+    session.cleanup()
+
+
+def test_publish_get_ack_with_properties(session: Session) -> None:
+    queue = session.queue()
+    ch = session.channel
+    headers = {
+        "int": 7,
+        "big": 2**40,
+        "neg": -3,
+        "str": "héllo",
+        "bool": True,
+        "list": [1, "two", False],
+        "table": {"nested": "yes"},
+        "decimal": decimal.Decimal("3.14"),
+        "none": None,
+    }
+    props = pika.BasicProperties(
+        content_type="application/json",
+        content_encoding="utf-8",
+        headers=headers,
+        delivery_mode=2,
+        priority=3,
+        correlation_id="corr-1",
+        reply_to="replies",
+        message_id="m-1",
+        timestamp=1700000000,
+        type="order.created",
+        app_id="tests",
+    )
+    for body in (b"one", b"two", b""):
+        ch.basic_publish("", queue, body, props)
+    method, got_props, body = ch.basic_get(queue)
+    assert body == b"one"
+    assert (method.delivery_tag, method.redelivered, method.message_count) == (1, False, 2)
+    assert (method.exchange, method.routing_key) == ("", queue)
+    assert got_props.headers == headers
+    for name in ("content_type", "correlation_id", "reply_to", "message_id", "type", "app_id"):
+        assert getattr(got_props, name) == getattr(props, name)
+    assert (got_props.delivery_mode, got_props.priority, got_props.timestamp) == (2, 3, 1700000000)
+    ch.basic_ack(method.delivery_tag)
+    assert ch.basic_get(queue, auto_ack=True)[2] == b"two"
+    method, _, body = ch.basic_get(queue, auto_ack=True)
+    assert (body, method.message_count) == (b"", 0)
+    assert ch.basic_get(queue) == (None, None, None)
+
+
+def test_nack_requeue_then_reject(session: Session) -> None:
+    queue = session.queue()
+    ch = session.channel
+    for body in (b"m1", b"m2", b"m3"):
+        ch.basic_publish("", queue, body)
+    tags = [ch.basic_get(queue)[0].delivery_tag for _ in range(3)]
+    ch.basic_nack(tags[1], requeue=True)
+    ch.basic_reject(tags[0], requeue=False)
+    ch.basic_nack(tags[2], requeue=True)
+    got = [ch.basic_get(queue, auto_ack=True) for _ in range(2)]
+    assert [(m.redelivered, body) for m, _, body in got] == [(True, b"m2"), (True, b"m3")]
+    assert ch.queue_declare(queue, passive=True).method.message_count == 0
+
+
+def test_prefetch_limits_unacked_deliveries(session: Session) -> None:
+    queue = session.queue()
+    ch = session.channel
+    for i in range(5):
+        ch.basic_publish("", queue, b"m%d" % i)
+    ch.basic_qos(prefetch_count=2)
+    delivered: list[int] = []
+    ch.basic_consume(queue, lambda c, m, p, b: delivered.append(m.delivery_tag))
+    session.connection.process_data_events(time_limit=0.3)
+    assert delivered == [1, 2]
+    ch.basic_ack(1)
+    session.connection.process_data_events(time_limit=0.3)
+    assert delivered == [1, 2, 3]
+    ch.basic_ack(0, multiple=True)
+    session.connection.process_data_events(time_limit=0.3)
+    assert delivered == [1, 2, 3, 4, 5]
+
+
+def test_exchanges_route_like_rabbitmq(session: Session) -> None:
+    ch = session.channel
+    direct, fanout, topic = (session.exchange(k) for k in ("direct", "fanout", "topic"))
+    a, b = session.queue("a"), session.queue("b")
+    ch.queue_bind(a, direct, "red")
+    ch.queue_bind(a, fanout)
+    ch.queue_bind(b, fanout)
+    ch.queue_bind(b, topic, "*.orange.#")
+    ch.basic_publish(direct, "red", b"direct-red")
+    ch.basic_publish(direct, "blue", b"direct-blue")
+    ch.basic_publish(fanout, "whatever", b"fanout")
+    ch.basic_publish(topic, "quick.orange.fox.jumps", b"topic-hit")
+    ch.basic_publish(topic, "orange", b"topic-miss")
+
+    def drain(queue: str) -> list[bytes]:
+        bodies = []
+        while (got := ch.basic_get(queue, auto_ack=True))[0] is not None:
+            bodies.append(got[2])
+        return bodies
+
+    assert drain(a) == [b"direct-red", b"fanout"]
+    assert drain(b) == [b"fanout", b"topic-hit"]
+
+
+def test_unusual_names_are_accepted(session: Session) -> None:
+    ch = session.channel
+    queue = session.queue("café ✓ *!(x)")
+    exchange = session.exchange("topic", "ünï")
+    ch.queue_bind(queue, exchange, "ключ.*")
+    ch.basic_publish(exchange, "ключ.1", b"hi")
+    method, _, body = ch.basic_get(queue, auto_ack=True)
+    assert (method.exchange, method.routing_key, body) == (exchange, "ключ.1", b"hi")
+
+
+def test_confirms_ack_and_nack_on_overflow(session: Session) -> None:
+    queue = session.queue(arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    ch = session.channel
+    ch.confirm_delivery()
+    ch.basic_publish("", queue, b"fits")
+    with pytest.raises(NackError):
+        ch.basic_publish("", queue, b"overflows")
+    assert ch.queue_declare(queue, passive=True).method.message_count == 1
+
+
+def test_mandatory_unroutable_is_returned_before_the_ack(session: Session) -> None:
+    ch = session.channel
+    ch.confirm_delivery()
+    with pytest.raises(UnroutableError) as raised:
+        ch.basic_publish("", unique("nowhere"), b"lost", mandatory=True)
+    (returned,) = raised.value.messages
+    assert (returned.method.reply_code, returned.method.reply_text) == (312, "NO_ROUTE")
+    assert returned.body == b"lost"
+    queue = session.queue()
+    ch.basic_publish("", queue, b"routed", mandatory=True)  # routable: plain ack, no error
+
+
+def test_large_body_split_across_frames(session: Session) -> None:
+    queue = session.queue()
+    ch = session.channel
+    body = bytes(range(256)) * 4096  # 1 MiB: eight 128 KiB frames each way
+    ch.basic_publish("", queue, body)
+    method, _, got = ch.basic_get(queue, auto_ack=True)
+    assert got == body
+
+
+def test_dead_lettering_after_reject(session: Session) -> None:
+    ch = session.channel
+    dlx = session.exchange("fanout", "dlx")
+    dead = session.queue("dead")
+    ch.queue_bind(dead, dlx)
+    queue = session.queue(arguments={"x-dead-letter-exchange": dlx})
+    props = pika.BasicProperties(headers={"custom": "v"}, expiration="60000")
+    ch.basic_publish("", queue, b"bad", props)
+    method = ch.basic_get(queue)[0]
+    ch.basic_reject(method.delivery_tag, requeue=False)
+    time.sleep(0.1)
+    method, props, body = ch.basic_get(dead, auto_ack=True)
+    assert (method.exchange, method.routing_key, body) == (dlx, queue, b"bad")
+    assert props.expiration is None
+    (death,) = props.headers["x-death"]
+    assert death["count"] == 1
+    assert (death["reason"], death["queue"], death["exchange"]) == ("rejected", queue, "")
+    assert death["routing-keys"] == [queue]
+    assert death["original-expiration"] == "60000"
+    assert isinstance(death["time"], dt.datetime | int)
+    assert props.headers["custom"] == "v"
+    assert props.headers["x-first-death-reason"] == "rejected"
+
+
+def test_transactions_hold_publishes_until_commit(session: Session) -> None:
+    queue = session.queue()
+    ch = session.channel
+    ch.tx_select()
+    ch.basic_publish("", queue, b"held")
+    assert session.connection.channel().queue_declare(queue, passive=True).method.message_count == 0
+    ch.tx_commit()
+    ch.basic_publish("", queue, b"dropped")
+    ch.tx_rollback()
+    assert ch.queue_declare(queue, passive=True).method.message_count == 1
+
+
+def test_consumer_cancelled_when_its_queue_is_deleted(session: Session) -> None:
+    queue = session.queue()
+    ch = session.channel
+    cancelled: list[str] = []
+    ch.add_on_cancel_callback(lambda frame: cancelled.append(frame.method.consumer_tag))
+    tag = ch.basic_consume(queue, lambda *args: None, auto_ack=True)
+    session.connection.channel().queue_delete(queue)
+    session.connection.process_data_events(time_limit=0.5)
+    assert cancelled == [tag]
+
+
+# --- errors: code, text, and the connection keeps working after a channel error -------------
+
+
+def _channel_error(session: Session, action) -> tuple[int, str]:  # noqa: ANN001
+    ch = session.fresh_channel()
+    with pytest.raises(ChannelClosedByBroker) as raised:
+        action(ch)
+    assert session.connection.is_open  # only the channel closed
+    session.fresh_channel().queue_declare(unique("after"), exclusive=True)
+    return raised.value.reply_code, raised.value.reply_text
+
+
+def test_passive_declare_of_a_missing_queue_is_404(session: Session) -> None:
+    name = unique("missing")
+    code, text = _channel_error(session, lambda ch: ch.queue_declare(name, passive=True))
+    assert (code, text) == (404, f"NOT_FOUND - no queue '{name}' in vhost '/'")
+
+
+def test_ack_of_an_unknown_tag_is_406(session: Session) -> None:
+    def action(ch) -> None:  # noqa: ANN001
+        ch.basic_ack(5)
+        ch.basic_qos(prefetch_count=1)  # the error surfaces at the next synchronous call
+
+    code, text = _channel_error(session, action)
+    assert (code, text) == (406, "PRECONDITION_FAILED - unknown delivery tag 5")
+
+
+def test_exclusive_queue_from_another_connection_is_405(session: Session) -> None:
+    queue = session.queue("excl", exclusive=True)
+    other = Session(session.url)
+    try:
+        code, text = _channel_error(other, lambda ch: ch.queue_declare(queue, passive=True))
+    finally:
+        other.connection.close()
+    assert code == 405
+    assert text.startswith(
+        f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{queue}'"
+    )
+
+
+def test_declaring_the_default_exchange_is_403(session: Session) -> None:
+    code, text = _channel_error(session, lambda ch: ch.exchange_declare("", "direct"))
+    assert (code, text) == (403, "ACCESS_REFUSED - operation not permitted on the default exchange")
+
+
+def test_publish_to_a_missing_exchange_closes_the_channel_with_404(session: Session) -> None:
+    name = unique("nox")
+
+    def action(ch) -> None:  # noqa: ANN001
+        ch.basic_publish(name, "k", b"x")
+        ch.basic_qos(prefetch_count=1)
+
+    code, text = _channel_error(session, action)
+    assert (code, text) == (404, f"NOT_FOUND - no exchange '{name}' in vhost '/'")
+
+
+def test_unknown_exchange_type_closes_the_connection_with_503(session: Session) -> None:
+    with pytest.raises(ConnectionClosedByBroker) as raised:
+        session.channel.exchange_declare(unique("bad"), "foo")
+    assert (raised.value.reply_code, raised.value.reply_text) == (
+        503,
+        "COMMAND_INVALID - invalid exchange type 'foo'",
+    )
+    assert session.fresh_channel().queue_declare(unique("new"), exclusive=True)
+
+
+def test_prefetch_size_is_not_implemented_540(session: Session) -> None:
+    with pytest.raises(ConnectionClosedByBroker) as raised:
+        session.channel.basic_qos(prefetch_size=10)
+    assert (raised.value.reply_code, raised.value.reply_text) == (
+        540,
+        "NOT_IMPLEMENTED - prefetch_size!=0 (10)",
+    )
+
+
+def test_bad_password_is_refused_with_403(target: str) -> None:
+    with pytest.raises(pika.exceptions.ProbableAuthenticationError) as raised:
+        pika_connect(target.replace("guest:guest", "guest:wrong"))
+    assert "403" in str(raised.value)
+    assert "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN" in str(
+        raised.value
+    )
+
+
+def test_unknown_vhost_is_530(target: str) -> None:
+    with pytest.raises(pika.exceptions.ProbableAccessDeniedError) as raised:
+        pika_connect(target.rsplit("/", 1)[0] + "/no-such-vhost")
+    assert "530" in str(raised.value)
+    assert "NOT_ALLOWED - vhost no-such-vhost not found" in str(raised.value)
