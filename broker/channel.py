@@ -44,6 +44,7 @@ class PublishResult:
     confirmed: bool  # True = basic.ack, False = basic.nack (a queue refused it)
     returned: bool  # mandatory and unroutable: sent back with 312 NO_ROUTE
     sequence: int | None = None  # the confirm sequence number, in confirm mode
+    message_id: int | None = None  # the broker's id for it, as in its events
 
 
 @dataclass(slots=True)

@@ -564,10 +564,11 @@ class Broker:
                     "internal exchanges only receive from other exchanges",
                 )
             _check_expiration(properties.expiration)
-            sequence = channel.next_publish_seq() if channel.confirm_mode else None
             message = Message(
                 exchange_name, routing_key, body, properties, self.clock.wall(), amqp_header
             )
+            routing_keys = _routing_keys(message)
+            sequence = channel.next_publish_seq() if channel.confirm_mode else None
             self.totals["published"] += 1
             exchange.counters["published"] += 1
             self._emit(
@@ -581,7 +582,7 @@ class Broker:
                 channel=channel.number,
                 message=message,  # described (body preview, properties) only when read
             )
-            queues = self._route(vhost, exchange, message, _routing_keys(message), "published")
+            queues = self._route(vhost, exchange, message, routing_keys, "published")
             returned = False
             if not queues and mandatory:
                 returned = True
@@ -610,7 +611,7 @@ class Broker:
                     message_id=message.id,
                 )
                 self._later(channel.on_confirm, sequence, accepted, False)
-            return PublishResult([q.name for q in queues], accepted, returned, sequence)
+            return PublishResult([q.name for q in queues], accepted, returned, sequence, message.id)
 
     def _route(
         self,
@@ -1115,6 +1116,13 @@ class Broker:
                 "totals": dict(self.totals),
             }
 
+    def queue_depths(self, vhost: str = "/") -> dict[str, tuple[int, int, int]]:
+        """(ready, unacked, consumers) for every queue of a vhost, read at one instant."""
+        with self._lock:
+            state = self.vhosts.get(vhost)
+            queues = state.queues.values() if state else ()
+            return {q.name: (len(q.ready), q.unacked, len(q.consumers)) for q in queues}
+
     def peek(self, vhost: str, queue: str, count: int = 10) -> list[dict[str, Any]]:
         """The first ready messages of a queue, left where they are."""
         with self._lock:
@@ -1166,6 +1174,11 @@ def _check_expiration(expiration: str | None) -> None:
     """Per-message TTL is a string of milliseconds; RabbitMQ refuses anything else with 406."""
     if expiration is None:
         return
+    if not isinstance(expiration, str):
+        raise errors.precondition(
+            f"invalid expiration {expiration!r}: not a string",
+            "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
+        )
     text = expiration
     digits = text[1:] if text[:1] in "+-" else text
     if not digits or not digits[0].isdigit():
@@ -1192,8 +1205,18 @@ def _routing_keys(message: Message) -> list[str]:
     headers = message.properties.headers
     if not headers or ("CC" not in headers and "BCC" not in headers):
         return [message.routing_key]
-    extra = [*(headers.get("CC") or []), *(headers.get("BCC") or [])]
-    return [message.routing_key, *[k.decode() if isinstance(k, bytes) else str(k) for k in extra]]
+    keys = [message.routing_key]
+    for name in ("CC", "BCC"):
+        extra = headers.get(name)
+        if extra is None:
+            continue
+        if not isinstance(extra, list) or not all(isinstance(k, str | bytes) for k in extra):
+            raise errors.precondition(
+                f"unacceptable type in header {name}: expected an array of routing keys",
+                f"{name} lists extra routing keys, e.g. ['audit.eu']",
+            )
+        keys.extend(k.decode() if isinstance(k, bytes) else k for k in extra)
+    return keys
 
 
 def routing_trace(

@@ -48,15 +48,6 @@ class Properties:
     app_id: str | None = None
     cluster_id: str | None = None
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> Properties:
-        """Build from a dict, refusing names AMQP does not have (a typo should not vanish)."""
-        values = values or {}
-        unknown = set(values) - set(PROPERTY_NAMES)
-        if unknown:
-            raise ValueError(f"unknown message properties: {', '.join(sorted(unknown))}")
-        return cls(**values)
-
     def to_dict(self) -> dict[str, Any]:
         """Only the properties that are set, as RabbitMQ's management API shows them."""
         return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
@@ -67,6 +58,7 @@ class Properties:
 
 
 EMPTY_PROPERTIES = Properties()
+MAX_SHORTSTR_BYTES = 255  # AMQP short strings: names, keys and most properties
 _message_ids = itertools.count(1)
 
 
@@ -169,3 +161,60 @@ def describe_message(message: Message, body_limit: int = 2048) -> dict[str, Any]
         "truncated": len(message.body) > body_limit,
         "properties": message.properties.to_dict(),
     }
+
+
+_STRING_PROPERTIES = (
+    "content_type",
+    "content_encoding",
+    "correlation_id",
+    "reply_to",
+    "expiration",
+    "message_id",
+    "type",
+    "user_id",
+    "app_id",
+    "cluster_id",
+)
+
+
+def properties_from_json(values: Any) -> Properties:
+    """AMQP basic properties from JSON values, with the types AMQP gives them.
+
+    Raises ValueError naming the property at fault, so a typo or a number
+    where a string belongs is a clear 400 in the API rather than a failure deep in the broker.
+    """
+    if values is None:
+        return Properties()
+    if not isinstance(values, dict):
+        raise ValueError("'properties' must be an object")
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name in _STRING_PROPERTIES:
+            if not isinstance(value, str):
+                raise ValueError(f"property '{name}' must be a string")
+            if len(value.encode("utf-8", "surrogatepass")) > MAX_SHORTSTR_BYTES:
+                raise ValueError(f"property '{name}' is longer than 255 bytes (UTF-8)")
+        elif name in ("delivery_mode", "priority", "timestamp"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"property '{name}' must be a whole number")
+            high = {"delivery_mode": 2, "priority": 255, "timestamp": 2**63 - 1}[name]
+            low = 1 if name == "delivery_mode" else 0
+            if not low <= value <= high:
+                raise ValueError(f"property '{name}' must be between {low} and {high}")
+        elif name == "headers":
+            if not isinstance(value, dict):
+                raise ValueError("property 'headers' must be an object")
+            for key in ("CC", "BCC"):
+                keys = value.get(key)
+                if keys is not None and (
+                    not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
+                ):
+                    raise ValueError(f"header '{key}' must be a list of routing keys")
+        else:
+            raise ValueError(
+                f"unknown message property '{name}'; AMQP has: {', '.join(PROPERTY_NAMES)}"
+            )
+        checked[name] = value
+    return Properties(**checked)

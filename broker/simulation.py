@@ -34,7 +34,7 @@ from typing import Any
 from broker.channel import Channel, Connection
 from broker.core import Broker
 from broker.errors import AMQPError
-from broker.message import PROPERTY_NAMES, Delivery, Properties
+from broker.message import Delivery, Properties, properties_from_json
 
 ACK_MODES = ("manual", "auto")
 ON_FAILURE = ("nack-requeue", "reject-dlx", "crash")
@@ -153,7 +153,10 @@ def producer_options(options: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(properties, dict):
         raise SimulationError("'properties' must be an object")
     headers = options.get("headers", properties.get("headers")) or {}
-    checked = check_properties({**properties, "headers": headers})
+    try:
+        checked = properties_from_json({**properties, "headers": headers})
+    except ValueError as error:
+        raise SimulationError(str(error)) from None
     body = options.get("body", "message {n}")
     if not isinstance(body, str):
         raise SimulationError("'body' must be a string (a template)")
@@ -169,63 +172,6 @@ def producer_options(options: dict[str, Any]) -> dict[str, Any]:
         "properties": {k: v for k, v in checked.to_dict().items() if k != "headers"},
         "seed": _seed(options),
     }
-
-
-_STRING_PROPERTIES = (
-    "content_type",
-    "content_encoding",
-    "correlation_id",
-    "reply_to",
-    "expiration",
-    "message_id",
-    "type",
-    "user_id",
-    "app_id",
-    "cluster_id",
-)
-
-
-def check_properties(values: Any) -> Properties:
-    """AMQP basic properties from JSON values, with the types AMQP gives them.
-
-    Raises SimulationError (a ValueError) naming the property at fault, so a typo or a number
-    where a string belongs is a clear 400 in the API rather than a failure deep in the broker.
-    """
-    if values is None:
-        return Properties()
-    if not isinstance(values, dict):
-        raise SimulationError("'properties' must be an object")
-    checked: dict[str, Any] = {}
-    for name, value in values.items():
-        if value is None:
-            continue
-        if name in _STRING_PROPERTIES:
-            if not isinstance(value, str):
-                raise SimulationError(f"property '{name}' must be a string")
-            if len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-                raise SimulationError(f"property '{name}' is longer than 255 bytes (UTF-8)")
-        elif name in ("delivery_mode", "priority", "timestamp"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise SimulationError(f"property '{name}' must be a whole number")
-            high = {"delivery_mode": 2, "priority": 255, "timestamp": 2**63 - 1}[name]
-            low = 1 if name == "delivery_mode" else 0
-            if not low <= value <= high:
-                raise SimulationError(f"property '{name}' must be between {low} and {high}")
-        elif name == "headers":
-            if not isinstance(value, dict):
-                raise SimulationError("property 'headers' must be an object")
-            for key in ("CC", "BCC"):
-                keys = value.get(key)
-                if keys is not None and (
-                    not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
-                ):
-                    raise SimulationError(f"header '{key}' must be a list of routing keys")
-        else:
-            raise SimulationError(
-                f"unknown message property '{name}'; AMQP has: {', '.join(PROPERTY_NAMES)}"
-            )
-        checked[name] = value
-    return Properties(**checked)
 
 
 # --- templates ------------------------------------------------------------------------------

@@ -558,3 +558,29 @@ def test_errors_teach(broker):
             connection.channel().queue_declare("orders", passive=True)
         assert info.value.hint == "declare the queue first"
         assert info.value.to_dict()["error"] == "NOT_FOUND"
+
+
+def test_cc_and_bcc_headers_add_routing_keys_and_bcc_is_hidden(channel):
+    channel.exchange_declare("logs", "direct")
+    for queue in ("main", "copy", "secret"):
+        channel.queue_declare(queue)
+        channel.queue_bind(queue, "logs", queue)
+    headers = {"CC": ["copy"], "BCC": ["secret"]}
+    result = channel.basic_publish("logs", "main", b"x", Properties(headers=headers))
+    assert sorted(result.routed_to) == ["copy", "main", "secret"]
+    assert result.message_id is not None
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [Properties(headers={"CC": "not-a-list"}), Properties(expiration=5000)],
+    ids=["cc-not-a-list", "expiration-not-a-string"],
+)
+def test_badly_typed_routing_properties_are_406(broker, properties):
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("q")
+        with pytest.raises(AMQPError) as info:
+            channel.basic_publish("", "q", b"x", properties)
+        assert info.value.reply_code == 406 and channel.closed
+        assert broker.queue_depths()["q"] == (0, 0, 0), "nothing was enqueued"

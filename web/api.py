@@ -44,8 +44,8 @@ from broker.channel import Channel, Connection
 from broker.core import Broker
 from broker.errors import AMQPError
 from broker.exchanges import ROUTERS
-from broker.message import describe_message
-from broker.simulation import SimulationError, Simulations, check_properties
+from broker.message import describe_message, properties_from_json
+from broker.simulation import SimulationError, Simulations
 from web.security import STATE_CHANGING, cross_site_reason
 from web.serialize import event_dict, json_safe
 
@@ -758,35 +758,19 @@ def exchange_publish(vhost: str, name: str) -> Response:
     routing_key = _text(body.get("routing_key", ""), "'routing_key'")
     payload = _payload(body)
     try:
-        properties = check_properties(body.get("properties"))
-    except SimulationError as error:
+        properties = properties_from_json(body.get("properties"))
+    except ValueError as error:
         raise bad_request(str(error)) from None
     mandatory = _flag(body, "mandatory", False)
     repeat = _int_field(body, "repeat", 1, 1, 1_000_000)
     if repeat > 1 or "rate" in body:
         return _publish_repeated(vhost, name, body, routing_key, repeat)
-    broker = _broker()
     with _state().channels.channel(vhost) as channel:
-        before = broker.events.last_seq
         result = _amqp(channel.basic_publish, name, routing_key, payload, properties, mandatory)
-        message_id = getattr(result, "message_id", None)
-        if message_id is None:
-            # Until PublishResult carries it: the channel is this request's alone until the
-            # block ends, so the first `published` event on it after `before` is this one.
-            message_id = next(
-                (
-                    e.data.get("message_id")
-                    for e in broker.events.recent(since_seq=before)
-                    if e.type == "published"
-                    and e.data.get("channel") == channel.number
-                    and e.data.get("connection") == channel.connection.name
-                ),
-                None,
-            )
     return _json(
         {
             "routed": bool(result.routed_to),
-            "message_id": message_id,
+            "message_id": result.message_id,
             "queues": result.routed_to,
             "returned": result.returned,
             "confirmed": result.confirmed,

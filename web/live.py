@@ -489,13 +489,8 @@ class LiveHub:
         return current
 
     def _queue_depths(self, vhost: str) -> dict[str, list[int]]:
-        """[ready, unacked, consumers] per queue, read without the broker lock (list() of a
-        dict is atomic in CPython); exact whenever the broker is between operations."""
-        state = self.broker.vhosts.get(vhost)
-        if state is None:
-            return {}
-        queues = list(state.queues.values())
-        return {q.name: [len(q.ready), q.unacked, len(q.consumers)] for q in queues}
+        """[ready, unacked, consumers] per queue, read at one instant under the broker lock."""
+        return {name: list(depth) for name, depth in self.broker.queue_depths(vhost).items()}
 
     def _frame(
         self,
