@@ -151,3 +151,33 @@ def check_arguments_equivalent(
             f"a {kind}'s arguments cannot change: declare it with the same arguments, "
             "or delete it first",
         )
+
+
+def check_expiration(expiration: str | None) -> None:
+    """Per-message TTL is a string of milliseconds; RabbitMQ refuses anything else with 406."""
+    if expiration is None:
+        return
+    if not isinstance(expiration, str):
+        raise precondition(
+            f"invalid expiration {expiration!r}: not a string",
+            "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
+        )
+    text = expiration
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or not digits[0].isdigit():
+        detail = "no_integer"
+    else:
+        end = len(digits) - len(digits.lstrip("0123456789"))
+        value = int(text[: len(text) - len(digits) + end])
+        if end < len(digits):
+            detail = f'{{leftover_string,"{digits[end:]}"}}'
+        elif value < 0:
+            detail = f"{{value_negative,{value}}}"
+        elif value >= 2**32:
+            detail = f"{{value_too_large,{value}}}"
+        else:
+            return
+    raise precondition(
+        f"invalid expiration '{expiration}': {detail}",
+        "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
+    )

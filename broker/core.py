@@ -22,6 +22,7 @@ from broker import errors
 from broker.arguments import (
     QUEUE_EQUIVALENCE_ARGS,
     check_arguments_equivalent,
+    check_expiration,
     inequivalent_flag,
 )
 from broker.channel import (
@@ -48,6 +49,8 @@ from broker.message import (
     describe_message,
 )
 from broker.queue import Queue
+from broker.routing import routing_keys_for, routing_trace
+from broker.ticker import Ticker
 
 log = logging.getLogger("queuelab.broker")
 
@@ -90,11 +93,11 @@ class Broker:
         self._deadlines: list[tuple[float, int, Queue]] = []
         self._deadline_ids = itertools.count()
         self.totals = {"published": 0, "delivered": 0, "acked": 0, "unroutable": 0}
-        self._ticker: _Ticker | None = None
+        self._ticker: Ticker | None = None
         if self.clock.virtual:
             self.clock.on_advance(self.run_due)
         else:
-            self._ticker = _Ticker(self)
+            self._ticker = Ticker(self)
             self._ticker.start()
         self.add_vhost("/")
 
@@ -563,11 +566,11 @@ class Broker:
                     f"'{vhost.name}'",
                     "internal exchanges only receive from other exchanges",
                 )
-            _check_expiration(properties.expiration)
+            check_expiration(properties.expiration)
             message = Message(
                 exchange_name, routing_key, body, properties, self.clock.wall(), amqp_header
             )
-            routing_keys = _routing_keys(message)
+            routing_keys = routing_keys_for(message)
             sequence = channel.next_publish_seq() if channel.confirm_mode else None
             self.totals["published"] += 1
             exchange.counters["published"] += 1
@@ -1170,90 +1173,6 @@ def _resolve_binding(
     return destination, destination if routing_key is None else routing_key
 
 
-def _check_expiration(expiration: str | None) -> None:
-    """Per-message TTL is a string of milliseconds; RabbitMQ refuses anything else with 406."""
-    if expiration is None:
-        return
-    if not isinstance(expiration, str):
-        raise errors.precondition(
-            f"invalid expiration {expiration!r}: not a string",
-            "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
-        )
-    text = expiration
-    digits = text[1:] if text[:1] in "+-" else text
-    if not digits or not digits[0].isdigit():
-        detail = "no_integer"
-    else:
-        end = len(digits) - len(digits.lstrip("0123456789"))
-        value = int(text[: len(text) - len(digits) + end])
-        if end < len(digits):
-            detail = f'{{leftover_string,"{digits[end:]}"}}'
-        elif value < 0:
-            detail = f"{{value_negative,{value}}}"
-        elif value >= 2**32:
-            detail = f"{{value_too_large,{value}}}"
-        else:
-            return
-    raise errors.precondition(
-        f"invalid expiration '{expiration}': {detail}",
-        "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
-    )
-
-
-def _routing_keys(message: Message) -> list[str]:
-    """The routing key plus CC and BCC keys (RabbitMQ's sender-selected distribution)."""
-    headers = message.properties.headers
-    if not headers or ("CC" not in headers and "BCC" not in headers):
-        return [message.routing_key]
-    keys = [message.routing_key]
-    for name in ("CC", "BCC"):
-        extra = headers.get(name)
-        if extra is None:
-            continue
-        if not isinstance(extra, list) or not all(isinstance(k, str | bytes) for k in extra):
-            raise errors.precondition(
-                f"unacceptable type in header {name}: expected an array of routing keys",
-                f"{name} lists extra routing keys, e.g. ['audit.eu']",
-            )
-        keys.extend(k.decode() if isinstance(k, bytes) else k for k in extra)
-    return keys
-
-
-def routing_trace(
-    exchange: Exchange,
-    bindings: tuple[Binding, ...],
-    routing_keys: list[str],
-    headers: dict[str, Any],
-    vhost: VHost,
-) -> list[dict[str, Any]]:
-    """Each binding of the exchange, whether it matched, and if not, why not."""
-    if exchange.is_default:
-        key = routing_keys[0]
-        found = key in vhost.queues
-        return [
-            {
-                "destination": key,
-                "destination_type": "queue",
-                "routing_key": key,
-                "matched": found,
-                "reason": None if found else f"no queue named `{key}`",
-            }
-        ]
-    trace = []
-    for binding in bindings:
-        reasons = [exchange.router.explain(binding, key, headers) for key in routing_keys]
-        matched = any(reason is None for reason in reasons)
-        trace.append(
-            {
-                **binding.ref(),
-                "arguments": binding.arguments,
-                "matched": matched,
-                "reason": None if matched else reasons[0],
-            }
-        )
-    return trace
-
-
 def _exchange_fields(exchange: Exchange) -> dict[str, Any]:
     return {
         "name": exchange.name,
@@ -1312,29 +1231,3 @@ class _Transaction:
                 broker._pending_events = []
             broker._lock.release()
             broker._drain()
-
-
-class _Ticker(threading.Thread):
-    """Wakes the broker when the next TTL or x-expires deadline comes due on the real clock."""
-
-    def __init__(self, broker: Broker) -> None:
-        super().__init__(name="queuelab-ticker", daemon=True)
-        self._broker = broker
-        self._wake = threading.Event()
-        self._stopped = False
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._wake.set()
-
-    def run(self) -> None:
-        while not self._stopped:
-            deadline = self._broker.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline - self._broker.clock.now())
-            self._wake.wait(timeout)
-            self._wake.clear()
-            if not self._stopped:
-                self._broker.run_due()
