@@ -53,8 +53,10 @@ def server(broker: Broker) -> Iterator[LiveServer]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Module scope, not session: a live sync_playwright() keeps an asyncio loop set on the main
+    # thread, and asyncio.run() in later (non-browser) test modules would then refuse to start.
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
         if os.environ.get("CI"):

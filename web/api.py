@@ -27,7 +27,6 @@ publish (which start a simulated producer).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import threading
@@ -44,6 +43,7 @@ from broker.channel import Channel, Connection
 from broker.core import Broker
 from broker.errors import AMQPError
 from broker.exchanges import ROUTERS
+from broker.exchanges.base import properties_key
 from broker.message import describe_message, properties_from_json
 from broker.simulation import SimulationError, Simulations
 from web.security import STATE_CHANGING, cross_site_reason
@@ -387,21 +387,8 @@ def _find(items: list[dict[str, Any]], name: str, kind: str, vhost: str) -> dict
     raise ApiError.from_amqp(errors.not_found(kind, name, vhost))
 
 
-def props_key(binding: dict[str, Any]) -> str:
-    """RabbitMQ's properties_key: the routing key ("~" when empty), plus "~hash" of the
-    arguments when there are any, so bindings that differ only in arguments differ here too."""
-    key = binding["routing_key"]
-    arguments = binding.get("arguments") or {}
-    if not arguments:
-        return key or "~"
-    digest = hashlib.sha256(
-        json.dumps(json_safe(arguments), sort_keys=True, ensure_ascii=True).encode()
-    ).digest()
-    return f"{key}~{base64.urlsafe_b64encode(digest[:9]).decode()}"
-
-
 def _binding_out(binding: dict[str, Any]) -> dict[str, Any]:
-    return {**json_safe(binding), "properties_key": props_key(binding)}
+    return json_safe(binding)
 
 
 def _bindings(snapshot: dict[str, Any], with_default: bool = True) -> list[dict[str, Any]]:
@@ -1015,7 +1002,7 @@ def _binding_create(vhost: str, source: str, destination: str, kind: str) -> Res
     arguments = _arguments(body)
     with _state().channels.channel(vhost) as channel:
         _amqp(_broker().bind, channel, source, kind, destination, routing_key, arguments)
-    props = props_key({"routing_key": routing_key, "arguments": arguments})
+    props = properties_key(routing_key, arguments)
     letter = "q" if kind == "queue" else "e"
     location = "/api/bindings/{}/e/{}/{}/{}/{}".format(
         *(quote(part, safe="") for part in (vhost, source or DEFAULT_EXCHANGE_ALIAS)),

@@ -7,6 +7,8 @@ them all, and can explain, binding by binding, why a message did or did not matc
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any, Protocol
 
 
@@ -58,12 +60,22 @@ class Binding:
             "destination_type": self.destination_kind,
             "routing_key": self.routing_key,
             "arguments": self.arguments,
-            "properties_key": self.routing_key or "~",
+            "properties_key": properties_key(self.routing_key, self.arguments),
         }
 
     def __repr__(self) -> str:
         target = f"{self.destination_kind} {self.destination!r}"
         return f"<Binding {self.source!r} -> {target} key={self.routing_key!r}>"
+
+
+def properties_key(routing_key: str, arguments: dict[str, Any]) -> str:
+    """A binding's name in API paths, as RabbitMQ's management API has it: the routing key ("~"
+    when empty), plus "~<hash of the arguments>" when there are any, so that bindings differing
+    only in their arguments have different names."""
+    if not arguments:
+        return routing_key or "~"
+    digest = hashlib.sha256(repr(_freeze(arguments)).encode()).digest()
+    return f"{routing_key}~{base64.urlsafe_b64encode(digest[:9]).decode()}"
 
 
 def _freeze(value: Any) -> Any:

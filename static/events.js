@@ -1,0 +1,241 @@
+// events.js: the live event log. Filter by type (or a group of types) and by entity name, pause
+// and resume, and click a message number to see that message's whole story from
+// /api/messages/{id}/history: publish → route → enqueue → deliver → ack, or dead letter.
+
+import { connectLive } from "./live.js";
+import {
+  api,
+  clear,
+  describeEvent,
+  eventNames,
+  eventWhere,
+  fmtTime,
+  h,
+  jsonText,
+  paths,
+  payloadNode,
+  showError,
+  unroutableReason,
+} from "./ui.js";
+
+const MAX_KEPT = 3000;
+const MAX_SHOWN = 250;
+const FLUSH_EVERY_MS = 250;
+const FLUSH_ROWS = 30;
+
+const GROUPS = {
+  messages: ["published", "routed", "enqueued", "delivered", "acked", "nacked", "rejected", "requeued", "confirm", "returned", "get.empty"],
+  problems: ["unroutable", "returned", "expired", "dead-lettered", "dropped", "nacked", "rejected", "channel.closed"],
+  topology: ["exchange.declared", "exchange.deleted", "queue.declared", "queue.deleted", "queue.purged", "binding.created", "binding.deleted"],
+  clients: ["connection.opened", "connection.closed", "channel.opened", "channel.closed", "consumer.added", "consumer.cancelled"],
+};
+const CATEGORY = {};
+for (const [group, types] of Object.entries(GROUPS)) {
+  for (const type of types) CATEGORY[type] ??= group;
+}
+for (const type of GROUPS.problems) CATEGORY[type] = "problems";
+
+const body = document.getElementById("log-body");
+const status = document.getElementById("log-status");
+const typeSelect = document.getElementById("filter-type");
+const entityInput = document.getElementById("filter-entity");
+const pauseButton = document.getElementById("pause");
+const typeOptions = document.getElementById("type-options");
+
+let events = [];
+let lastSeq = 0;
+let paused = false;
+let buffered = 0;
+const knownTypes = new Set(Object.values(GROUPS).flat());
+
+function fillTypes() {
+  clear(typeOptions);
+  for (const type of [...knownTypes].sort()) typeOptions.append(h("option", { value: type }, type));
+}
+
+function matches(e) {
+  const type = typeSelect.value;
+  if (type.startsWith("group:")) {
+    if (!GROUPS[type.slice(6)].includes(e.type)) return false;
+  } else if (type && e.type !== type) {
+    return false;
+  }
+  const needle = entityInput.value.trim().toLowerCase();
+  if (!needle) return true;
+  return eventNames(e).some((name) => name.toLowerCase().includes(needle));
+}
+
+function row(e) {
+  const hasMessage = e.message_id !== undefined && e.message_id !== null;
+  return h(
+    "tr",
+    { class: `event cat-${CATEGORY[e.type] || "other"}`, "data-type": e.type, "data-seq": String(e.seq) },
+    h("td", { class: "num muted" }, String(e.seq)),
+    h("td", { class: "time" }, fmtTime(e.time)),
+    h("td", {}, h("span", { class: `event-type cat-${CATEGORY[e.type] || "other"}` }, e.type)),
+    h("td", { class: "where" }, eventWhere(e)),
+    h("td", { class: "details" }, describeEvent(e)),
+    h("td", {}, hasMessage ? h("button", { type: "button", class: "linkish", "data-message-id": String(e.message_id) }, `#${e.message_id}`) : ""),
+  );
+}
+
+function render() {
+  waitingRows = [];
+  skipped = 0;
+  const shown = events.filter(matches).slice(-MAX_SHOWN).reverse();
+  body.replaceChildren(...shown.map(row));
+  showStatus(shown.length);
+}
+
+function showStatus(count = body.children.length) {
+  const parts = [`${count} shown of ${Math.min(events.length, MAX_KEPT)} kept`];
+  if (skipped) parts.push(`${skipped} passed too fast to list (pause, or filter, to read them all)`);
+  if (paused) parts.push(`paused, ${buffered} new event${buffered === 1 ? "" : "s"} waiting`);
+  status.textContent = parts.join(" · ");
+}
+
+function add(list) {
+  const fresh = [];
+  let newTypes = false;
+  for (const e of list) {
+    if (e.seq <= lastSeq) continue;
+    lastSeq = e.seq;
+    fresh.push(e);
+    if (!knownTypes.has(e.type)) {
+      knownTypes.add(e.type);
+      newTypes = true;
+    }
+  }
+  events.push(...fresh);
+  if (events.length > MAX_KEPT * 1.5) events = events.slice(-MAX_KEPT);
+  if (newTypes) fillTypes();
+  return fresh;
+}
+
+// New rows are drawn a few times a second, at most FLUSH_ROWS at a time (the newest): at
+// thousands of events a second nobody reads every row, and the page must stay smooth.
+let waitingRows = [];
+let flushTimer = null;
+let skipped = 0;
+
+function appendLive(list) {
+  const fresh = add(list);
+  if (paused) {
+    buffered += fresh.length;
+    showStatus();
+    return;
+  }
+  waitingRows.push(...fresh.filter(matches));
+  if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_EVERY_MS);
+}
+
+function flush() {
+  flushTimer = null;
+  if (waitingRows.length > FLUSH_ROWS) {
+    skipped += waitingRows.length - FLUSH_ROWS;
+    waitingRows = waitingRows.slice(-FLUSH_ROWS);
+  }
+  const rows = waitingRows.map(row).reverse();
+  waitingRows = [];
+  if (rows.length) body.prepend(...rows);
+  while (body.children.length > MAX_SHOWN) body.lastElementChild.remove();
+  showStatus();
+}
+
+typeSelect.addEventListener("change", render);
+entityInput.addEventListener("input", render);
+document.getElementById("filters").addEventListener("submit", (event) => event.preventDefault());
+pauseButton.addEventListener("click", () => {
+  paused = !paused;
+  pauseButton.textContent = paused ? "Resume" : "Pause";
+  pauseButton.setAttribute("aria-pressed", String(paused));
+  buffered = 0;
+  if (!paused) render();
+  else showStatus();
+});
+document.getElementById("clear").addEventListener("click", () => {
+  events = [];
+  buffered = 0;
+  render();
+});
+
+// --- one message's history -----------------------------------------------------------------------
+
+const historyPanel = document.getElementById("history");
+const historyBody = document.getElementById("history-body");
+
+function historyStep(e, t0) {
+  const offset = e.time !== undefined && t0 !== undefined ? `+${Math.round((e.time - t0) * 1000)} ms` : "";
+  const item = h(
+    "li",
+    { class: `step cat-${CATEGORY[e.type] || "other"}`, "data-type": e.type },
+    h("div", { class: "step-head" }, h("span", { class: `event-type cat-${CATEGORY[e.type] || "other"}` }, e.type), " ", h("span", { class: "muted" }, offset)),
+    h("div", { class: "where" }, eventWhere(e)),
+    h("div", { class: "details" }, describeEvent(e)),
+  );
+  if (e.type === "published" && e.message) {
+    const props = e.message.properties || {};
+    if (Object.keys(props).length) item.append(h("div", { class: "muted" }, `properties ${jsonText(props)}`));
+    item.append(payloadNode(e.message.payload, e.message.payload_encoding, 400));
+  }
+  if ((e.type === "routed" || e.type === "unroutable") && Array.isArray(e.trace) && e.trace.length) {
+    const list = h("ul", { class: "trace-mini" });
+    for (const t of e.trace.slice(0, 12)) {
+      list.append(h("li", { class: t.matched ? "match" : "miss" }, `${t.matched ? "✓" : "✗"} ${t.destination_type || "queue"} ${t.destination} `, h("code", { class: "key" }, t.routing_key ?? ""), t.matched ? "" : `: ${t.reason || ""}`));
+    }
+    item.append(list);
+  }
+  if (e.type === "unroutable") item.append(h("div", { class: "reason" }, unroutableReason(e)));
+  return item;
+}
+
+const layout = document.querySelector(".events-layout");
+
+async function showHistory(id) {
+  historyPanel.hidden = false;
+  layout.classList.add("with-history");
+  document.getElementById("history-id").textContent = `#${id}`;
+  clear(historyBody).append(h("p", { class: "muted" }, "loading…"));
+  try {
+    const steps = (await api("GET", paths.history(id))) || [];
+    const list = Array.isArray(steps) ? steps : steps.events || [];
+    if (!list.length) {
+      clear(historyBody).append(h("p", { class: "muted" }, "No events kept for this message (the broker keeps the most recent ones)."));
+      return;
+    }
+    const t0 = list[0].time;
+    clear(historyBody).append(h("ol", { class: "timeline" }, list.map((e) => historyStep(e, t0))));
+  } catch (error) {
+    showError(historyBody, error);
+  }
+}
+
+body.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-message-id]");
+  if (button) showHistory(button.dataset.messageId);
+});
+document.getElementById("history-close").addEventListener("click", () => {
+  historyPanel.hidden = true;
+  layout.classList.remove("with-history");
+});
+
+const wanted = new URLSearchParams(location.search).get("message");
+if (wanted && /^\d+$/.test(wanted)) showHistory(wanted);
+
+// --- live --------------------------------------------------------------------------------------------
+
+fillTypes();
+connectLive({
+  onSnapshot(frame) {
+    // A restarted server starts its numbers again: then start the log again too.
+    if ((frame.snapshot?.seq ?? 0) < lastSeq) {
+      events = [];
+      lastSeq = 0;
+    }
+    add(frame.events || []);
+    render();
+  },
+  onBatch(frame) {
+    appendLive(frame.events || []);
+  },
+});

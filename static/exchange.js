@@ -1,0 +1,380 @@
+// exchange.js: one exchange. Publish (once, or many times through a simulated producer), add
+// and remove bindings, and watch the routing trace: for each message that passed through, every
+// binding the exchange checked, whether it matched, and if not, why not.
+
+import { connectLive } from "./live.js";
+import {
+  ApiError,
+  api,
+  checked,
+  clear,
+  confirmThen,
+  fmtTime,
+  h,
+  numberValue,
+  pages,
+  paths,
+  readKV,
+  refresher,
+  showError,
+  showOk,
+  simulationItem,
+  traceLoader,
+  unroutableReason,
+  value,
+  onSubmit,
+} from "./ui.js";
+
+const VHOST = document.body.dataset.vhost || "/";
+const meta = document.querySelector('meta[name="ql-entity"]');
+const NAME = meta.dataset.name;
+const refresh = refresher(500);
+const MAX_TRACES = 12;
+const MAX_TRACE_ROWS = 24;
+
+const traceList = document.getElementById("trace-list");
+const traceNone = document.getElementById("trace-none");
+const publishForm = document.getElementById("publish");
+const publishResult = document.getElementById("publish-result");
+const bindForm = document.getElementById("bind");
+const bindResult = document.getElementById("bind-result");
+const unbindResult = document.getElementById("unbind-result");
+const producers = document.getElementById("producers");
+const producerList = document.getElementById("producer-list");
+const destinationNames = document.getElementById("destination-names");
+
+const names = { queue: new Set(), exchange: new Set() };
+const withTrace = traceLoader({ perSecond: 2, backlog: 4 });
+const waiting = new Map(); // message id → the result area that waits to explain it
+let simulations = [];
+
+// --- publishing ------------------------------------------------------------------------------
+
+function properties(form) {
+  const props = {};
+  const headers = readKV(form.querySelector('fieldset[data-kv="headers"]'));
+  if (Object.keys(headers).length) props.headers = headers;
+  if (checked(form, "persistent")) props.delivery_mode = 2;
+  for (const key of ["content_type", "message_id", "correlation_id", "reply_to"]) {
+    const text = value(form, key);
+    if (text !== "") props[key] = text;
+  }
+  const expiration = value(form, "expiration").trim();
+  if (expiration !== "") props.expiration = expiration; // a string of ms, as AMQP wants
+  const priority = numberValue(form, "priority");
+  if (priority !== undefined) props.priority = priority;
+  return props;
+}
+
+onSubmit(publishForm, publishResult, async (form) => {
+  const routingKey = value(form, "routing_key");
+  const payload = value(form, "payload");
+  const props = properties(form);
+  const count = numberValue(form, "count", "count") ?? 1;
+  if (count > 1) {
+    const rate = numberValue(form, "rate", "rate") ?? 5;
+    const { headers = {}, ...otherProperties } = props;
+    const sim = await api("POST", paths.simulations(), {
+      kind: "producer",
+      vhost: VHOST,
+      exchange: NAME,
+      rate,
+      count,
+      routing_key: routingKey,
+      body: payload,
+      headers,
+      properties: otherProperties,
+    });
+    showOk(publishResult, `Started a simulated producer: ${count} messages at ${rate}/s.`);
+    if (sim) addSimulation(sim);
+    return;
+  }
+  const result = await api("POST", paths.publish(VHOST, NAME), {
+    routing_key: routingKey,
+    payload,
+    payload_encoding: "string",
+    properties: props,
+    mandatory: checked(form, "mandatory"),
+  });
+  const idNote = result?.message_id !== undefined && result?.message_id !== null ? ` (message ${result.message_id})` : "";
+  if (result?.routed) {
+    const queues = result.queues || [];
+    showOk(
+      publishResult,
+      `Routed${idNote} to `,
+      ...queues.flatMap((q, i) => [i ? ", " : "", h("a", { href: pages.queue(VHOST, q), class: "entity-link" }, q)]),
+      queues.length ? "." : "its queues.",
+    );
+  } else {
+    clear(publishResult).append(
+      h(
+        "div",
+        { class: "notice warn", role: "status" },
+        h("strong", {}, "Unroutable"),
+        `${idNote}: no binding matched${checked(form, "mandatory") ? ", so it was returned to the publisher" : ", so it was dropped"}.`,
+        h("div", { class: "reason", "data-reason-for": String(result?.message_id ?? "") }),
+      ),
+    );
+    if (result?.message_id !== undefined) waiting.set(result.message_id, publishResult);
+    explainWaiting();
+  }
+});
+
+// The reason arrives with the `unroutable` event; it may come before or after the HTTP answer.
+const reasons = new Map();
+function explainWaiting() {
+  for (const [id, area] of waiting) {
+    const reason = reasons.get(id);
+    if (reason === undefined) continue;
+    const slot = area.querySelector("[data-reason-for]");
+    if (slot && slot.dataset.reasonFor === String(id)) slot.textContent = `Why: ${reason}`;
+    waiting.delete(id);
+  }
+}
+
+// --- bindings --------------------------------------------------------------------------------
+
+if (bindForm) {
+  const kindSelect = bindForm.elements.namedItem("destination_type");
+  kindSelect.addEventListener("change", () => {
+    bindForm.elements.namedItem("destination").placeholder = `${kindSelect.value} name`;
+    fillDestinations();
+  });
+
+  onSubmit(bindForm, bindResult, async (form) => {
+    const kind = value(form, "destination_type");
+    const destination = value(form, "destination");
+    if (!destination) throw new ApiError({ reason: "Choose where the binding leads", hint: `Type a ${kind} name.` });
+    const args = readKV(form.querySelector('fieldset[data-kv="arguments"]'));
+    const xMatch = form.elements.namedItem("x-match");
+    if (xMatch) args["x-match"] = xMatch.value;
+    const routingKey = form.elements.namedItem("routing_key") ? value(form, "routing_key") : "";
+    await api("POST", paths.bind(VHOST, NAME, kind, destination), { routing_key: routingKey, arguments: args });
+    showOk(bindResult, `Bound ${kind} `, h("a", { href: kind === "queue" ? pages.queue(VHOST, destination) : pages.exchange(VHOST, destination), class: "entity-link" }, destination), routingKey ? ` with key ${routingKey}.` : ".");
+    refresh();
+  });
+
+  document.getElementById("bindings").addEventListener("click", (event) => {
+    const button = event.target.closest('button[data-action="unbind"]');
+    if (!button) return;
+    const { destination, destinationType, props } = button.dataset;
+    confirmThen(button, async () => {
+      try {
+        await api("DELETE", paths.unbind(VHOST, NAME, destinationType, destination, props));
+        showOk(unbindResult, `Removed the binding to ${destinationType} ${destination}.`);
+        refresh();
+      } catch (error) {
+        showError(unbindResult, error);
+      }
+    });
+  });
+}
+
+function fillDestinations() {
+  if (!destinationNames || !bindForm) return;
+  const kind = bindForm.elements.namedItem("destination_type").value;
+  clear(destinationNames);
+  for (const name of [...names[kind]].sort()) {
+    if (name === "") continue;
+    destinationNames.append(h("option", { value: name }));
+  }
+}
+
+// --- deleting the exchange -----------------------------------------------------------------------
+
+const deleteButton = document.getElementById("delete-exchange");
+deleteButton?.addEventListener("click", () =>
+  confirmThen(deleteButton, async () => {
+    const area = document.getElementById("delete-result");
+    try {
+      await api("DELETE", paths.exchange(VHOST, NAME));
+      showOk(area, "Deleted. Its bindings went with it.");
+    } catch (error) {
+      showError(area, error);
+    }
+  }),
+);
+
+// --- simulated producers ---------------------------------------------------------------------------
+
+function addSimulation(sim) {
+  if (sim?.id !== undefined && !simulations.some((other) => other.id === sim.id)) simulations.push(sim);
+  renderSimulations();
+}
+
+async function stopSimulation(sim, button) {
+  button.disabled = true;
+  try {
+    await api("DELETE", paths.simulation(sim.id));
+    simulations = simulations.filter((other) => other.id !== sim.id);
+    renderSimulations();
+  } catch (error) {
+    button.disabled = false;
+    showError(publishResult, error);
+  }
+}
+
+function renderSimulations() {
+  const mine = simulations.filter((sim) => sim.kind === "producer" && (sim.options?.exchange ?? "") === NAME);
+  producers.hidden = mine.length === 0;
+  producerList.replaceChildren(...mine.map((sim) => simulationItem(sim, stopSimulation)));
+}
+
+// --- the routing trace -----------------------------------------------------------------------------
+
+function traceHead(e) {
+  const routed = e.type === "routed";
+  return h(
+    "div",
+    { class: "trace-head" },
+    h("span", { class: "muted" }, fmtTime(e.time)),
+    " ",
+    h("a", { href: `/events?message=${encodeURIComponent(e.message_id)}`, class: "entity-link" }, `message ${e.message_id}`),
+    " key ",
+    h("code", { class: "key" }, e.routing_key ?? ""),
+    e.cause && e.cause !== "published" ? h("span", { class: "badge badge-dead-letter" }, e.cause) : null,
+    " ",
+    routed
+      ? h("span", { class: "badge badge-ok" }, `→ ${(e.queues || []).join(", ")}`)
+      : h("span", { class: "badge badge-error" }, "unroutable"),
+  );
+}
+
+function traceBody(e) {
+  const parts = [];
+  const traced = Array.isArray(e.trace) && e.trace.length > 0;
+  if (e.type === "unroutable" && !traced) parts.push(h("div", { class: "reason" }, unroutableReason(e)));
+  if (!Array.isArray(e.trace)) {
+    parts.push(h("p", { class: "muted trace-pending" }, "checking the bindings…"));
+    return parts;
+  }
+  const trace = e.trace;
+  if (!trace.length) return parts;
+  const rows = trace.slice(0, MAX_TRACE_ROWS).map((t) =>
+    h(
+      "tr",
+      { class: t.matched ? "match" : "miss" },
+      h("td", { class: "mark", "aria-label": t.matched ? "matched" : "did not match" }, t.matched ? "✓" : "✗"),
+      h("td", {}, h("span", { class: "kind" }, t.destination_type || "queue"), " ", t.destination ?? ""),
+      h("td", {}, h("code", { class: "key" }, t.routing_key ?? ""), Object.keys(t.arguments || {}).length ? ` ${JSON.stringify(t.arguments)}` : ""),
+      h("td", { class: "why" }, t.matched ? "matched" : t.reason || "did not match"),
+    ),
+  );
+  parts.push(
+    h(
+      "table",
+      { class: "data trace-table" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ""), h("th", { scope: "col" }, "binding to"), h("th", { scope: "col" }, "key / arguments"), h("th", { scope: "col" }, "why"))),
+      h("tbody", {}, rows),
+    ),
+  );
+  if (trace.length > MAX_TRACE_ROWS) parts.push(h("p", { class: "muted" }, `… and ${trace.length - MAX_TRACE_ROWS} more bindings`));
+  return parts;
+}
+
+function addTrace(e) {
+  traceNone.hidden = true;
+  const body = h("div", { class: "trace-body" }, traceBody(e));
+  const item = h(
+    "li",
+    { class: `trace ${e.type === "routed" ? "trace-routed" : "trace-unroutable"}`, "data-message-id": String(e.message_id) },
+    traceHead(e),
+    body,
+  );
+  traceList.prepend(item);
+  while (traceList.children.length > MAX_TRACES) traceList.lastElementChild.remove();
+  const show = (full) => {
+    if (full.type === "unroutable" && Array.isArray(full.trace)) {
+      reasons.set(full.message_id, unroutableReason(full));
+      if (reasons.size > 200) reasons.delete(reasons.keys().next().value);
+      explainWaiting();
+    }
+    if (!item.isConnected) return;
+    if (Array.isArray(full.trace)) {
+      body.replaceChildren(...traceBody(full));
+      return;
+    }
+    // Too many messages to fetch every trace: fetch this one when asked.
+    const why = h("button", { type: "button", class: "small ghost" }, "check each binding");
+    why.addEventListener("click", () => {
+      why.disabled = true;
+      withTrace.now(e).then(show);
+    });
+    body.replaceChildren(...(e.type === "unroutable" ? [h("div", { class: "reason" }, unroutableReason(e))] : []), why);
+  };
+  withTrace(e, () => item.isConnected).then(show);
+}
+
+// Traces are added a few times a second, newest only: a busy exchange must not flood the page.
+let pendingTraces = [];
+let traceTimer = null;
+function queueTrace(e) {
+  pendingTraces.push(e);
+  if (pendingTraces.length > MAX_TRACES) pendingTraces.shift();
+  if (!traceTimer) {
+    traceTimer = setTimeout(() => {
+      traceTimer = null;
+      const batch = pendingTraces;
+      pendingTraces = [];
+      for (const event of batch) addTrace(event);
+    }, 200);
+  }
+}
+
+// --- live ------------------------------------------------------------------------------------------
+
+let isDeleted = false;
+function deleted() {
+  isDeleted = true;
+  document.body.dataset.gone = "yes"; // no more fragment refreshes: they would 404
+  document.getElementById("deleted-banner").hidden = false;
+  for (const form of document.querySelectorAll("form")) {
+    for (const control of form.elements) control.disabled = true;
+  }
+}
+
+function handle(e) {
+  if ((e.type === "routed" || e.type === "unroutable") && e.exchange === NAME) queueTrace(e);
+  if (e.type === "exchange.deleted" && e.name === NAME) deleted();
+  if (e.type === "exchange.declared" && e.name === NAME && isDeleted) location.reload();
+  if (e.type === "queue.declared") names.queue.add(e.name);
+  if (e.type === "queue.deleted") names.queue.delete(e.name);
+  if (e.type === "exchange.declared") names.exchange.add(e.name);
+  if (e.type === "exchange.deleted") names.exchange.delete(e.name);
+}
+
+connectLive({
+  onSnapshot(frame) {
+    const snap = frame.snapshot;
+    names.queue = new Set(snap.queues.map((q) => q.name));
+    names.exchange = new Set(snap.exchanges.map((x) => x.name));
+    if (!names.exchange.has(NAME)) deleted();
+    clear(traceList);
+    traceNone.hidden = false;
+    const mine = (frame.events || []).filter(
+      (e) => (e.type === "routed" || e.type === "unroutable") && e.exchange === NAME,
+    );
+    for (const e of mine.slice(-MAX_TRACES)) addTrace(e);
+    simulations = frame.simulations || [];
+    renderSimulations();
+    fillDestinations();
+    refresh();
+  },
+  onBatch(frame) {
+    if (Array.isArray(frame.simulations)) {
+      simulations = frame.simulations;
+      renderSimulations();
+    }
+    let changed = false;
+    let namesChanged = false;
+    for (const e of frame.events || []) {
+      handle(e);
+      if (/^(binding\.|published$|routed$|unroutable$)/.test(e.type)) changed = true;
+      if (/^(queue|exchange)\.(declared|deleted)$/.test(e.type)) namesChanged = true;
+    }
+    explainWaiting();
+    if (namesChanged) fillDestinations();
+    if (changed) refresh();
+  },
+});
+

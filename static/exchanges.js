@@ -1,0 +1,70 @@
+// exchanges.js: the exchanges list. Declares and deletes through the JSON API; the table is
+// drawn by the server (a Jinja fragment) and reloaded by htmx when the live stream reports a
+// change to exchanges, bindings or their counters.
+
+import { connectLive } from "./live.js";
+import {
+  ApiError,
+  api,
+  checked,
+  confirmThen,
+  h,
+  pages,
+  paths,
+  readKV,
+  refresher,
+  showError,
+  showOk,
+  value,
+  onSubmit,
+} from "./ui.js";
+
+const VHOST = document.body.dataset.vhost || "/";
+const form = document.getElementById("declare-exchange");
+const declareResult = document.getElementById("declare-result");
+const deleteResult = document.getElementById("delete-result");
+const refresh = refresher(500);
+const RELEVANT = /^(exchange\.|binding\.|published$|routed$|unroutable$)/;
+
+onSubmit(form, declareResult, async () => {
+  const name = value(form, "name");
+  if (!name.trim()) {
+    throw new ApiError({ reason: "An exchange needs a name", hint: "The nameless one is the default exchange, which always exists." });
+  }
+  const type = value(form, "type");
+  const args = readKV(form.querySelector('fieldset[data-kv="arguments"]'));
+  const alternate = value(form, "alternate-exchange").trim();
+  if (alternate) args["alternate-exchange"] = alternate;
+  await api("PUT", paths.exchange(VHOST, name), {
+    type,
+    durable: checked(form, "durable"),
+    auto_delete: checked(form, "auto_delete"),
+    internal: checked(form, "internal"),
+    arguments: args,
+  });
+  showOk(declareResult, "Declared ", h("a", { href: pages.exchange(VHOST, name), class: "entity-link" }, name), ` (${type}). Next: bind a queue to it.`);
+  form.elements.namedItem("name").value = "";
+  refresh();
+});
+
+document.getElementById("exchanges-table").addEventListener("click", (event) => {
+  const button = event.target.closest('button[data-action="delete-exchange"]');
+  if (!button) return;
+  const name = button.dataset.name;
+  confirmThen(button, async () => {
+    try {
+      await api("DELETE", paths.exchange(VHOST, name));
+      showOk(deleteResult, `Deleted exchange ${name} and its bindings.`);
+      refresh();
+    } catch (error) {
+      showError(deleteResult, error);
+    }
+  });
+});
+
+connectLive({
+  onSnapshot: refresh,
+  onBatch(frame) {
+    if ((frame.events || []).some((e) => RELEVANT.test(e.type))) refresh();
+  },
+});

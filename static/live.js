@@ -1,0 +1,102 @@
+// live.js: the page's one websocket to /ws/live.
+//
+// The first frame is a snapshot of the vhost (exchanges, queues, bindings, consumers …, recent
+// events, running simulations); then ~20 batches a second of new events plus queue depths and
+// totals. When the socket closes the page reconnects with backoff and redraws from the fresh
+// snapshot. The server may send a fresh snapshot at any time (after it had to drop events for
+// us); the page then redraws from it, exactly as after a reconnect.
+//
+// <body data-live> is "connecting", "open" (snapshot received and drawn) or "closed"; tests wait
+// for body[data-live="open"] before they act.
+
+const MAX_BACKOFF_MS = 10_000;
+
+export function connectLive({ onSnapshot, onBatch, vhost = document.body.dataset.vhost || "/" }) {
+  const status = document.getElementById("live-status");
+  let socket = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let countdownTimer = null;
+  let stopped = false;
+
+  function setState(state, text) {
+    document.body.dataset.live = state;
+    if (status) {
+      status.textContent = text;
+      status.dataset.state = state;
+    }
+  }
+
+  function open() {
+    clearTimeout(retryTimer);
+    clearInterval(countdownTimer);
+    setState("connecting", attempt ? "reconnecting…" : "connecting…");
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}/ws/live?vhost=${encodeURIComponent(vhost)}`;
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      scheduleRetry();
+      return;
+    }
+    socket = ws;
+    let ready = false;
+    let problem = null;
+    ws.addEventListener("message", (message) => {
+      if (ws !== socket) return;
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (frame.type === "snapshot") {
+        ready = true;
+        attempt = 0;
+        onSnapshot?.(frame);
+        setState("open", "live");
+        document.dispatchEvent(new CustomEvent("ql-snapshot", { detail: frame }));
+      } else if (frame.type === "batch" && ready) {
+        onBatch?.(frame);
+      } else if (frame.type === "error") {
+        problem = frame.reason || frame.error || "the server refused the live connection";
+      }
+    });
+    ws.addEventListener("close", (event) => {
+      if (ws !== socket || stopped) return;
+      socket = null;
+      scheduleRetry(problem || (event.code === 1001 ? "the server stopped" : null));
+    });
+    ws.addEventListener("error", () => {
+      // A close event follows; nothing to add here (the browser already logs the failure).
+    });
+  }
+
+  function scheduleRetry(why = null) {
+    const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    attempt += 1;
+    const due = Date.now() + delay;
+    const tick = () => {
+      const seconds = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+      setState("closed", `${why ? `${why}; ` : "offline: "}retrying in ${seconds}s`);
+    };
+    tick();
+    countdownTimer = setInterval(tick, 500);
+    retryTimer = setTimeout(open, delay);
+  }
+
+  window.addEventListener("pagehide", () => {
+    stopped = true;
+    socket?.close();
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) {
+      stopped = false;
+      open();
+    }
+  });
+
+  open();
+}

@@ -1,0 +1,253 @@
+// queue.js: one queue. Live ready / unacked / consumer counts and a depth chart; get messages
+// with each ack mode (showing the redelivered flag), publish to it, purge or delete it, and
+// start or stop simulated consumers. Consumers and details are server-drawn fragments that
+// htmx reloads when the live stream says this queue changed.
+
+import { LineChart } from "./chart.js";
+import { connectLive } from "./live.js";
+import {
+  api,
+  clear,
+  confirmThen,
+  exchangeLabel,
+  fmtNumber,
+  h,
+  jsonText,
+  numberValue,
+  paths,
+  payloadNode,
+  refresher,
+  showError,
+  showOk,
+  simulationItem,
+  value,
+  onSubmit,
+} from "./ui.js";
+
+const VHOST = document.body.dataset.vhost || "/";
+const NAME = document.querySelector('meta[name="ql-entity"]').dataset.name;
+const refresh = refresher(500);
+
+const counts = {
+  ready: Number(document.getElementById("count-ready").textContent) || 0,
+  unacked: Number(document.getElementById("count-unacked").textContent) || 0,
+  consumers: Number(document.getElementById("count-consumers").textContent) || 0,
+};
+const chart = new LineChart(
+  document.getElementById("depth-chart"),
+  [
+    { key: "ready", label: "ready" },
+    { key: "unacked", label: "unacked" },
+  ],
+  { stacked: true, height: 130 },
+);
+
+function showCounts() {
+  document.getElementById("count-ready").textContent = fmtNumber(counts.ready);
+  document.getElementById("count-unacked").textContent = fmtNumber(counts.unacked);
+  document.getElementById("count-total").textContent = fmtNumber(counts.ready + counts.unacked);
+  document.getElementById("count-consumers").textContent = fmtNumber(counts.consumers);
+}
+setInterval(() => chart.push({ ready: counts.ready, unacked: counts.unacked }), 1000);
+chart.push({ ready: counts.ready, unacked: counts.unacked });
+
+// --- get -------------------------------------------------------------------------------------------
+
+const AFTER = {
+  ack_requeue_false: "Acked: it is gone from the queue.",
+  ack_requeue_true: "Nacked with requeue: it is back in its place, marked redelivered.",
+  nack_requeue_true: "Nacked with requeue: it is back in its place, marked redelivered.",
+  reject_requeue_true: "Rejected with requeue: it is back in its place, marked redelivered.",
+  reject_requeue_false: "Rejected without requeue: dead-lettered if the queue has x-dead-letter-exchange, otherwise dropped.",
+};
+
+function messageItem(m, index) {
+  const props = m.properties || {};
+  const propRows = [];
+  for (const [key, val] of Object.entries(props)) {
+    if (key === "headers" && val && typeof val === "object") {
+      for (const [hk, hv] of Object.entries(val)) propRows.push(h("dt", {}, `header ${hk}`), h("dd", {}, jsonText(hv)));
+    } else {
+      propRows.push(h("dt", {}, key), h("dd", {}, jsonText(val)));
+    }
+  }
+  return h(
+    "li",
+    { class: "message", "data-redelivered": String(Boolean(m.redelivered)) },
+    h(
+      "div",
+      { class: "message-head" },
+      h("span", { class: "message-pos" }, `#${index + 1}`),
+      m.redelivered
+        ? h("span", { class: "badge badge-redelivered", title: "delivered before and put back" }, "redelivered: true")
+        : h("span", { class: "badge", title: "first time anyone got this message" }, "redelivered: false"),
+      h("span", { class: "muted" }, "from"),
+      " ",
+      exchangeLabel(m.exchange ?? ""),
+      " ",
+      h("span", { class: "muted" }, "key"),
+      " ",
+      h("code", { class: "key" }, m.routing_key ?? ""),
+      " ",
+      h("span", { class: "muted" }, `${fmtNumber(m.message_count ?? 0)} left`),
+    ),
+    propRows.length ? h("dl", { class: "props-list" }, propRows) : null,
+    payloadNode(m.payload, m.payload_encoding),
+  );
+}
+
+const getForm = document.getElementById("get");
+const getResult = document.getElementById("get-result");
+const getMessages = document.getElementById("get-messages");
+onSubmit(getForm, getResult, async (form) => {
+  const ackmode = value(form, "ackmode");
+  const count = numberValue(form, "count", "count") ?? 1;
+  const messages = (await api("POST", paths.get(VHOST, NAME), { count, ackmode, encoding: "auto" })) || [];
+  clear(getMessages);
+  if (!messages.length) {
+    showOk(getResult, "The queue has no ready messages (basic.get-empty).");
+    return;
+  }
+  showOk(getResult, `Got ${messages.length} message${messages.length === 1 ? "" : "s"}. ${AFTER[ackmode] || ""}`);
+  messages.forEach((m, i) => getMessages.append(messageItem(m, i)));
+});
+
+// --- publish ---------------------------------------------------------------------------------------
+
+const publishForm = document.getElementById("publish");
+const publishResult = document.getElementById("publish-result");
+onSubmit(publishForm, publishResult, async (form) => {
+  const properties = {};
+  const expiration = value(form, "expiration").trim();
+  if (expiration) properties.expiration = expiration;
+  const result = await api("POST", paths.publish(VHOST, ""), {
+    routing_key: NAME,
+    payload: value(form, "payload"),
+    payload_encoding: "string",
+    properties,
+  });
+  if (result && result.routed === false) showError(publishResult, { reason: "Unroutable", hint: "This queue no longer exists." });
+  else showOk(publishResult, `Published${result?.message_id !== undefined ? ` message ${result.message_id}` : ""}.`);
+});
+
+// --- purge / delete --------------------------------------------------------------------------------
+
+const adminResult = document.getElementById("admin-result");
+const purgeButton = document.getElementById("purge-queue");
+purgeButton.addEventListener("click", () =>
+  confirmThen(purgeButton, async () => {
+    try {
+      await api("DELETE", paths.contents(VHOST, NAME));
+      showOk(adminResult, "Purged: the ready messages are gone. Unacked ones stay with their consumers.");
+    } catch (error) {
+      showError(adminResult, error);
+    }
+  }),
+);
+const deleteButton = document.getElementById("delete-queue");
+deleteButton.addEventListener("click", () =>
+  confirmThen(deleteButton, async () => {
+    try {
+      await api("DELETE", paths.queue(VHOST, NAME));
+      showOk(adminResult, "Deleted.");
+    } catch (error) {
+      showError(adminResult, error);
+    }
+  }),
+);
+
+// --- simulated consumers -------------------------------------------------------------------------------
+
+const simForm = document.getElementById("simulate");
+const simResult = document.getElementById("simulate-result");
+const simList = document.getElementById("sim-list");
+let simulations = [];
+
+onSubmit(simForm, simResult, async (form) => {
+  const failure = numberValue(form, "failure_rate", "failure rate") ?? 0;
+  const sim = await api("POST", paths.simulations(), {
+    kind: "consumer",
+    vhost: VHOST,
+    queue: NAME,
+    ack_mode: value(form, "ack_mode"),
+    prefetch: numberValue(form, "prefetch", "prefetch") ?? 1,
+    processing_ms: numberValue(form, "processing_ms", "processing time") ?? 0,
+    failure_rate: Math.max(0, Math.min(1, failure / 100)),
+    on_failure: value(form, "on_failure"),
+  });
+  showOk(simResult, "Started a simulated consumer. Watch its unacked count, and the acks.");
+  if (sim?.id !== undefined && !simulations.some((other) => other.id === sim.id)) simulations.push(sim);
+  renderSimulations();
+  refresh();
+});
+
+async function stopSimulation(sim, button) {
+  button.disabled = true;
+  try {
+    await api("DELETE", paths.simulation(sim.id));
+    simulations = simulations.filter((other) => other.id !== sim.id);
+    renderSimulations();
+    if (sim.state === "running") showOk(simResult, "Stopped: its connection closed, so its unacked messages went back to the queue.");
+  } catch (error) {
+    button.disabled = false;
+    showError(simResult, error);
+  }
+}
+
+function renderSimulations() {
+  const mine = simulations.filter((sim) => sim.kind === "consumer" && sim.options?.queue === NAME);
+  simList.replaceChildren(...mine.map((sim) => simulationItem(sim, stopSimulation)));
+}
+
+// --- live --------------------------------------------------------------------------------------------
+
+function touchesThisQueue(e) {
+  if (e.queue === NAME || e.name === NAME) return true;
+  if (e.type.startsWith("binding.") && e.destination_type === "queue" && e.destination === NAME) return true;
+  return Array.isArray(e.queues) && e.queues.includes(NAME);
+}
+
+let isDeleted = false;
+function deleted() {
+  isDeleted = true;
+  document.body.dataset.gone = "yes"; // no more fragment refreshes: they would 404
+  document.getElementById("deleted-banner").hidden = false;
+  for (const form of document.querySelectorAll("form")) {
+    for (const control of form.elements) control.disabled = true;
+  }
+}
+
+connectLive({
+  onSnapshot(frame) {
+    const q = frame.snapshot.queues.find((item) => item.name === NAME);
+    if (!q) {
+      deleted();
+      return;
+    }
+    counts.ready = q.messages_ready;
+    counts.unacked = q.messages_unacknowledged;
+    counts.consumers = q.consumers;
+    showCounts();
+    simulations = frame.simulations || [];
+    renderSimulations();
+    refresh();
+  },
+  onBatch(frame) {
+    const mine = frame.queues?.[NAME];
+    if (mine) {
+      [counts.ready, counts.unacked, counts.consumers] = mine;
+      showCounts();
+    }
+    if (Array.isArray(frame.simulations)) {
+      simulations = frame.simulations;
+      renderSimulations();
+    }
+    let changed = false;
+    for (const e of frame.events || []) {
+      if (e.type === "queue.deleted" && e.name === NAME) deleted();
+      if (e.type === "queue.declared" && e.name === NAME && isDeleted) location.reload();
+      if (touchesThisQueue(e)) changed = true;
+    }
+    if (changed) refresh();
+  },
+});

@@ -1,0 +1,127 @@
+// queues.js: the queues list. Declares (with x-arguments), purges and deletes through the JSON
+// API. Ready / unacked / consumer counts update from every live batch; the rest of the table is a
+// server-drawn fragment that htmx reloads when the live stream reports a change.
+
+import { connectLive } from "./live.js";
+import {
+  ApiError,
+  api,
+  checked,
+  confirmThen,
+  fmtNumber,
+  h,
+  numberValue,
+  pages,
+  paths,
+  readKV,
+  refresher,
+  showError,
+  showOk,
+  value,
+  onSubmit,
+} from "./ui.js";
+
+const VHOST = document.body.dataset.vhost || "/";
+const form = document.getElementById("declare-queue");
+const declareResult = document.getElementById("declare-result");
+const actionResult = document.getElementById("action-result");
+const table = document.getElementById("queues-table");
+const refresh = refresher(600);
+const RELEVANT = /^(queue\.|binding\.|consumer\.|acked$|delivered$|exchange\.)/;
+
+const NUMERIC_ARGS = ["x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes"];
+const STRING_ARGS = ["x-overflow", "x-dead-letter-exchange", "x-dead-letter-routing-key"];
+
+onSubmit(form, declareResult, async () => {
+  const name = value(form, "name");
+  if (!name.trim()) {
+    throw new ApiError({
+      reason: "Give the queue a name",
+      hint: "AMQP clients may leave it empty to get a server-named queue (amq.gen-…); here, name it so you can find it.",
+    });
+  }
+  const args = readKV(form.querySelector('fieldset[data-kv="arguments"]'));
+  for (const key of NUMERIC_ARGS) {
+    const number = numberValue(form, key);
+    if (number !== undefined) args[key] = number;
+  }
+  for (const key of STRING_ARGS) {
+    const text = value(form, key);
+    if (text !== "") args[key] = text;
+  }
+  await api("PUT", paths.queue(VHOST, name), {
+    durable: checked(form, "durable"),
+    auto_delete: checked(form, "auto_delete"),
+    arguments: args,
+  });
+  showOk(declareResult, "Declared queue ", h("a", { href: pages.queue(VHOST, name), class: "entity-link" }, name), ". Bind it to an exchange, or publish to it through the default exchange.");
+  form.elements.namedItem("name").value = "";
+  refresh();
+});
+
+table.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const name = button.dataset.name;
+  if (button.dataset.action === "purge-queue") {
+    confirmThen(button, async () => {
+      try {
+        await api("DELETE", paths.contents(VHOST, name));
+        showOk(actionResult, `Purged ${name}: its ready messages are gone (unacked ones stay with their consumers).`);
+        refresh();
+      } catch (error) {
+        showError(actionResult, error);
+      }
+    });
+  } else if (button.dataset.action === "delete-queue") {
+    confirmThen(button, async () => {
+      try {
+        await api("DELETE", paths.queue(VHOST, name));
+        showOk(actionResult, `Deleted queue ${name}, its messages and its bindings.`);
+        refresh();
+      } catch (error) {
+        showError(actionResult, error);
+      }
+    });
+  }
+});
+
+function updateCounts(queues) {
+  for (const row of table.querySelectorAll("tbody tr[data-name]")) {
+    const counts = queues[row.dataset.name];
+    if (!counts) continue;
+    const [ready, unacked, consumers] = counts;
+    const set = (cell, n) => {
+      const el = row.querySelector(`[data-cell="${cell}"]`);
+      if (el) el.textContent = fmtNumber(n);
+    };
+    set("ready", ready);
+    set("unacked", unacked);
+    set("total", ready + unacked);
+    set("consumers", consumers);
+  }
+}
+
+// A table fragment is a snapshot from when it was asked for; batches that came in while it
+// travelled are newer, so their counts win.
+let lastCounts = null;
+let lastBatchAt = 0;
+let askedAt = 0;
+table.addEventListener("htmx:beforeRequest", () => {
+  askedAt = performance.now();
+});
+table.addEventListener("htmx:afterSwap", () => {
+  if (lastCounts && lastBatchAt > askedAt) updateCounts(lastCounts);
+});
+
+connectLive({
+  onSnapshot: refresh,
+  onBatch(frame) {
+    if (frame.queues) {
+      lastCounts = frame.queues;
+      lastBatchAt = performance.now();
+      updateCounts(frame.queues);
+    }
+    if ((frame.events || []).some((e) => RELEVANT.test(e.type))) refresh();
+  },
+});
