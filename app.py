@@ -42,12 +42,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["BROKER"] is None:
         app.config["BROKER"] = Broker()
     register(app)
-    try:  # the event-loop page is being built; this becomes part of web.register()
-        from web.loop import init_loop
-    except ImportError:
-        init_loop = None
-    if init_loop is not None:
-        init_loop(app)
     return app
 
 
@@ -158,14 +152,17 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        shutdown(amqp, broker)
+        shutdown(app, amqp, broker)
 
 
-def shutdown(amqp: Any, broker: Broker) -> None:
-    """Close frames to every page and AMQP client (320 CONNECTION_FORCED), then the broker."""
+def shutdown(app: Flask, amqp: Any, broker: Broker) -> None:
+    """Close frames to every page and AMQP client (320 CONNECTION_FORCED), stop the service
+    loop, then the broker."""
     from web.live import shutdown_all
+    from web.loop import stop_loop
 
     shutdown_all()
+    stop_loop(app)
     if amqp is not None:
         amqp.stop()
     broker.close()

@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from broker import Broker
+from web.loop import stop_loop
 
 
 class LiveServer:
@@ -27,6 +28,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        stop_loop(self.app)
         self._server.shutdown()
         self._thread.join(timeout=10)
 

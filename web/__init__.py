@@ -24,6 +24,7 @@ class AnythingConverter(BaseConverter):
 def register(app: Flask) -> None:
     from web import live
     from web.api import ApiState, api
+    from web.loop import init_loop
     from web.pages import pages
 
     broker = app.config["BROKER"]
@@ -35,3 +36,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(api)
     live.init_app(app, broker, simulations)
+    init_loop(app)

@@ -2,32 +2,54 @@
 
 Each demo is an ``async def`` registered with :func:`register_demo`, which gives it a title and
 a two-line explanation; the page shows its source (:attr:`Demo.source`) next to the live loop.
-Start one on the service loop with ``svc.submit(DEMOS["event"].func(), name="event")``.
+Start one on the service loop with ``svc.submit(DEMOS["event"].func(), name="event")``, or, for
+any demo, ``svc.submit(demo.coroutine(ctx), name=demo.name)``.
 
-Every parameter has a classroom-friendly default; tests pass shorter times. To add a demo (the
-consumer service will be one), decorate another coroutine function::
+Every parameter has a classroom-friendly default; tests pass shorter times. Two registries:
 
-    @register_demo("consumer", "A consumer service", "first line…\\nsecond line…")
-    async def consumer_demo(...) -> str: ...
+* :data:`DEMOS` — plain asyncio: each runs under ``asyncio.run`` as well as on the service loop.
+  A demo may take an optional ``ctx`` (:class:`~broker.loop.context.DemoContext`) to do more
+  when the app's broker is there (the blocking-call demo then feeds the ``orders`` queue).
+* :data:`BROKER_DEMOS` — demos that need the broker: their first parameter is ``ctx``
+  (``register_demo(..., needs_broker=True)``), e.g. the consumer service.
+
+:func:`all_demos` lists both, in the order they were registered. To add a demo::
+
+    @register_demo("name", "A title", "first line…\nsecond line…")
+    async def name_demo(delay: float = 0.5) -> str: ...
 
 ``note()`` adds narration to the page, ``report_handled()`` logs a caught exception; both do
-nothing on a plain asyncio loop, so every demo also runs under ``asyncio.run``.
+nothing on a plain asyncio loop, so every demo in DEMOS also runs under ``asyncio.run``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import inspect
 import textwrap
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from broker.clients.aio import IncomingMessage, connect
+
+from . import introspect
+from .context import DemoContext
 from .instrumented import note, report_handled
 
 DemoFunc = Callable[..., Coroutine[Any, Any, Any]]
+
+#: Limits for parameters a caller may override (the web API checks them).
+MAX_SECONDS = 10.0
+MAX_COUNT = 200
+
+
+class DemoParamError(ValueError):
+    """A parameter override a demo cannot take (unknown name, wrong type, out of range)."""
 
 
 @dataclass(frozen=True)
@@ -38,30 +60,107 @@ class Demo:
     title: str
     explanation: str  # exactly two lines
     func: DemoFunc
+    needs_broker: bool = False
+
+    @cached_property
+    def _lines(self) -> tuple[list[str], int]:
+        lines, first = inspect.getsourcelines(self.func)
+        lines = textwrap.dedent("".join(lines)).splitlines(keepends=True)
+        start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("async def"))
+        return lines[start:], first + start
 
     @property
     def source(self) -> str:
         """The demo's own code, from ``async def`` on (the registration is left out)."""
-        lines = textwrap.dedent(inspect.getsource(self.func)).splitlines(keepends=True)
-        start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("async def"))
-        return "".join(lines[start:])
+        return "".join(self._lines[0])
 
-    def as_dict(self) -> dict[str, str]:
+    @property
+    def first_line(self) -> int:
+        """The line number of ``async def`` in :attr:`filename` (to point at a running line)."""
+        return self._lines[1]
+
+    @property
+    def filename(self) -> str:
+        """The absolute path of the file the demo is written in."""
+        return self.func.__code__.co_filename
+
+    @property
+    def takes_context(self) -> bool:
+        return "ctx" in inspect.signature(self.func).parameters
+
+    @property
+    def params(self) -> dict[str, int | float]:
+        """The numeric parameters a caller may override, with their defaults."""
+        out: dict[str, int | float] = {}
+        for param in inspect.signature(self.func).parameters.values():
+            default = param.default
+            if isinstance(default, int | float) and not isinstance(default, bool):
+                out[param.name] = default
+        return out
+
+    def check_params(self, overrides: dict[str, Any]) -> dict[str, int | float]:
+        """``overrides`` checked against :attr:`params`; raises :class:`DemoParamError`."""
+        known = self.params
+        checked: dict[str, int | float] = {}
+        for key, value in overrides.items():
+            if key not in known:
+                names = ", ".join(known) or "none"
+                raise DemoParamError(
+                    f"demo {self.name!r} has no parameter {key!r} (it takes: {names})"
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise DemoParamError(f"parameter {key!r} must be a number, not {value!r}")
+            if isinstance(known[key], int):
+                if not isinstance(value, int) and not float(value).is_integer():
+                    raise DemoParamError(f"parameter {key!r} must be a whole number")
+                value = int(value)
+                if not 0 <= value <= MAX_COUNT:
+                    raise DemoParamError(f"parameter {key!r} must be from 0 to {MAX_COUNT}")
+            else:
+                value = float(value)
+                if not 0 <= value <= MAX_SECONDS:
+                    raise DemoParamError(
+                        f"parameter {key!r} must be from 0 to {MAX_SECONDS:g} seconds"
+                    )
+            checked[key] = value
+        return checked
+
+    def coroutine(self, ctx: DemoContext | None = None, **params: Any) -> Coroutine[Any, Any, Any]:
+        """The demo's coroutine object, with ``ctx`` passed when the demo takes one."""
+        if self.needs_broker and ctx is None:
+            raise ValueError(f"demo {self.name!r} needs a DemoContext with the app's broker")
+        if self.takes_context and ctx is not None:
+            params["ctx"] = ctx
+        return self.func(**params)
+
+    def as_dict(self) -> dict[str, Any]:
         """JSON-able description for the page."""
         return {
             "name": self.name,
             "title": self.title,
             "explanation": self.explanation,
             "source": self.source,
+            "file": introspect.short_path(self.filename),
+            "first_line": self.first_line,
+            "needs_broker": self.needs_broker,
+            "params": self.params,
         }
 
 
 DEMOS: dict[str, Demo] = {}
+BROKER_DEMOS: dict[str, Demo] = {}
 
 
-def register_demo(name: str, title: str, explanation: str) -> Callable[[DemoFunc], DemoFunc]:
-    """Decorator: add a coroutine function to :data:`DEMOS` under ``name``."""
-    if name in DEMOS:
+def all_demos() -> dict[str, Demo]:
+    """Every demo, plain ones first, each group in the order it was registered."""
+    return {**DEMOS, **BROKER_DEMOS}
+
+
+def register_demo(
+    name: str, title: str, explanation: str, *, needs_broker: bool = False
+) -> Callable[[DemoFunc], DemoFunc]:
+    """Decorator: add a coroutine function to :data:`DEMOS` (or :data:`BROKER_DEMOS`)."""
+    if name in DEMOS or name in BROKER_DEMOS:
         raise ValueError(f"a demo named {name!r} is already registered")
     if len(explanation.strip().splitlines()) != 2:
         raise ValueError(f"demo {name!r}: the explanation must be exactly two lines")
@@ -69,7 +168,10 @@ def register_demo(name: str, title: str, explanation: str) -> Callable[[DemoFunc
     def decorator(func: DemoFunc) -> DemoFunc:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"demo {name!r} must be an async def function")
-        DEMOS[name] = Demo(name, title, explanation.strip(), func)
+        if needs_broker and next(iter(inspect.signature(func).parameters), None) != "ctx":
+            raise TypeError(f"demo {name!r} needs the broker: its first parameter must be ctx")
+        registry = BROKER_DEMOS if needs_broker else DEMOS
+        registry[name] = Demo(name, title, explanation.strip(), func, needs_broker)
         return func
 
     return decorator
@@ -208,7 +310,9 @@ async def error_handling_demo() -> str:
     "time.sleep() inside a coroutine blocks the only thread: timers fire late, lag spikes.\n"
     "await asyncio.to_thread(...) runs it in a worker thread, and the loop keeps its rhythm.",
 )
-async def blocking_call_demo(block: float = 1.0, tick: float = 0.1) -> str:
+async def blocking_call_demo(
+    block: float = 1.5, tick: float = 0.1, ctx: DemoContext | None = None
+) -> str:
     loop = asyncio.get_running_loop()
     worst = {"late": 0.0}
 
@@ -219,18 +323,20 @@ async def blocking_call_demo(block: float = 1.0, tick: float = 0.1) -> str:
             worst["late"] = max(worst["late"], loop.time() - due)
 
     ticking = asyncio.create_task(ticker(), name="ticker")
-    await asyncio.sleep(2 * tick)
+    # On the page, with the consumer service running, a thread publishes orders meanwhile.
+    with ctx.feed_orders(every=2 * tick) if ctx else contextlib.nullcontext():
+        await asyncio.sleep(2.5 * tick)  # the ticker ticks twice, on time
 
-    worst["late"] = 0.0
-    note(f"time.sleep({block}): the whole loop stops")
-    time.sleep(block)  # wrong inside a coroutine: nothing else can run meanwhile
-    await asyncio.sleep(2 * tick)
-    blocked = worst["late"]
+        worst["late"] = 0.0
+        note(f"time.sleep({block}): the whole loop stops")
+        time.sleep(block)  # wrong inside a coroutine: nothing else can run meanwhile
+        await asyncio.sleep(2 * tick)
+        blocked = worst["late"]
 
-    worst["late"] = 0.0
-    note(f"await asyncio.to_thread(time.sleep, {block}): the loop keeps going")
-    await asyncio.to_thread(time.sleep, block)  # the fix: a worker thread waits instead
-    fixed = worst["late"]
+        worst["late"] = 0.0
+        note(f"await asyncio.to_thread(time.sleep, {block}): the loop keeps going")
+        await asyncio.to_thread(time.sleep, block)  # the fix: a worker thread waits instead
+        fixed = worst["late"]
 
     ticking.cancel()
     return f"ticker late by {blocked:.3f} s with time.sleep, {fixed:.3f} s with to_thread"
@@ -263,3 +369,33 @@ async def callback_delay_demo(callbacks: int = 50, work: float = 0.01, delay: fl
         f"timer due after {delay * 1000:.0f} ms fired {late * 1000:.0f} ms late, "
         f"behind {callbacks} callbacks of {work * 1000:.0f} ms"
     )
+
+
+@register_demo(
+    "consumer_service",
+    "A consumer service",
+    "The broker hands each message to the loop from its own thread: call_soon_threadsafe.\n"
+    "That callback wakes the service; it starts one task per message, which works, then acks.",
+    needs_broker=True,
+)
+async def consumer_service_demo(ctx: DemoContext, prefetch: int = 5, work: float = 0.5) -> str:
+    connection = await connect(ctx.broker, name="consumer service (event loop)", vhost=ctx.vhost)
+    async with connection:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)  # at most `prefetch` unacked at a time
+        queue = await channel.declare_queue(ctx.queue)  # "orders"
+
+        async def handle(message: IncomingMessage) -> None:
+            n = message.broker_message_id
+            note(f"message #{n} → task handle-message-{n}: {message.body!r}")
+            await asyncio.sleep(work)  # the work (a database call …): other tasks run meanwhile
+            await message.ack()  # done: the broker can forget the message
+            note(f"message #{n} acked")
+
+        note(f"consuming queue {ctx.queue!r}, prefetch {prefetch}")
+        # The task group keeps every handler task referenced, and cancels them when we stop.
+        async with asyncio.TaskGroup() as handlers, queue.iterator() as messages:
+            async for message in messages:  # wakes up when a delivery callback has run
+                name = f"handle-message-{message.broker_message_id}"
+                handlers.create_task(handle(message), name=name)
+    return "the queue was deleted: nothing left to consume"

@@ -94,6 +94,8 @@ class InstrumentedEventLoop(asyncio.SelectorEventLoop):
         self.recorder = LoopRecorder(gate=self.gate, keep_done_tasks=keep_done_tasks)
         self.heartbeat_interval = heartbeat
         self.log_unhandled = log_unhandled
+        #: Set by ServiceLoop.stop() until the loop's own shutdown: a task's next step cancels it.
+        self.cancel_steps = False
         self._heartbeat_timer: asyncio.TimerHandle | None = None
         selector = InstrumentedSelector()
         super().__init__(selector)
@@ -185,6 +187,10 @@ class InstrumentedEventLoop(asyncio.SelectorEventLoop):
         if entry.when is not None or not gate.is_open():
             rec.arrive(entry)
             gate.hold()  # while paused, the loop thread waits here (and only this thread)
+            if self.cancel_steps and entry.task is not None and not entry.task.done():
+                # stop() while paused: a task's next step ends it (CancelledError at its await)
+                # rather than running on, maybe into a blocking call.
+                entry.task.cancel()
         rec.start(entry)
         gate.slow_down()
         try:

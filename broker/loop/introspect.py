@@ -20,6 +20,8 @@ import linecache
 import os
 from typing import Any
 
+from broker.message import Delivery
+
 ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
 _CWD = os.getcwd() + os.sep
 
@@ -50,11 +52,20 @@ def frame_info(frame: Any) -> dict[str, Any]:
     """Where a frame stands: function, file, line number and the source line itself."""
     code = frame.f_code
     lineno = frame.f_lineno or code.co_firstlineno
+    text = linecache.getline(code.co_filename, lineno).strip()
+    if text.startswith("@"):  # a decorated coroutine not started yet: point at its `def`
+        for ahead in range(lineno + 1, lineno + 50):
+            line = linecache.getline(code.co_filename, ahead).strip()
+            if line.startswith(("def ", "async def ")):
+                lineno, text = ahead, line
+                break
+            if not line and not linecache.getline(code.co_filename, ahead):
+                break  # end of file
     return {
         "function": getattr(code, "co_qualname", code.co_name),
         "file": short_path(code.co_filename),
         "line": lineno,
-        "code": linecache.getline(code.co_filename, lineno).strip(),
+        "code": text,
         "asyncio": code.co_filename.startswith(ASYNCIO_DIR),
     }
 
@@ -110,6 +121,15 @@ def failure_text(task: asyncio.Task[Any]) -> str | None:
     buffer = io.StringIO()
     task.print_stack(file=buffer)
     return buffer.getvalue()
+
+
+def delivered_message_id(args: tuple[Any, ...]) -> int | None:
+    """The broker's message id when a callback carries a delivery (``put_nowait(delivery)``), so
+    the page can say "call_soon_threadsafe …: Queue.put_nowait(message #7)"."""
+    for arg in args:
+        if isinstance(arg, Delivery):
+            return arg.message.id
+    return None
 
 
 def short_repr(value: Any, limit: int = 80) -> str:

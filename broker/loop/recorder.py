@@ -69,6 +69,7 @@ class Entry:
         "fd",
         "queued_at",
         "at_gate",
+        "message_id",
     )
 
     def __init__(
@@ -96,6 +97,7 @@ class Entry:
         self.fd: int | None = None
         self.queued_at = 0.0
         self.at_gate = False
+        self.message_id: int | None = None  # a broker delivery among the arguments
 
     def __repr__(self) -> str:
         return f"<Entry #{self.id} {self.kind} {introspect.callable_name(self.callback)}>"
@@ -280,6 +282,8 @@ class LoopRecorder:
             if entry.id in self.timers:
                 return f"timer #{entry.id}: {what}"
             return f"timer #{entry.id} fired: {what}"
+        if entry.message_id is not None:
+            fn += f"(message #{entry.message_id})"
         if kind == THREADSAFE:
             return f"call_soon_threadsafe from thread {entry.thread}: {fn}"
         return fn
@@ -304,6 +308,8 @@ class LoopRecorder:
         if entry.when is not None:
             data["when"] = self.rel(entry.when)
             data["set_by"] = entry.set_by
+        if entry.message_id is not None:
+            data["message"] = entry.message_id
         return data
 
     def subscribe(self, maxlen: int = 1000) -> Subscription:
@@ -345,6 +351,8 @@ class LoopRecorder:
         if self.behind:
             self._sync()
         new_task = self.classify(entry) if entry.kind == CALLBACK else False
+        if entry.args:
+            entry.message_id = introspect.delivered_message_id(entry.args)
         entry.queued_at = self.clock()
         self.ready[entry.id] = entry
         if self.stream.active and not new_task:
@@ -755,6 +763,24 @@ class LoopRecorder:
                 "lag": self._lag_summary(),
                 "notes": list(self.notes),
                 "stats": dict(self.stats),
+            }
+
+    def order(self, *, max_entries: int = 100) -> dict[str, Any]:
+        """Just the ids, in order: the ready queue (first in first), the timers (due first) and
+        the running callback. Cheap enough to send with every live frame, so a page that keeps
+        its own copy from the events can check it against the loop (and never drift)."""
+        with self.lock:
+            timers = heapq.nsmallest(
+                max_entries, self.timers.values(), key=lambda e: (e.when, e.id)
+            )
+            return {
+                "seq": self.stream.seq,
+                "now": self.rel(self.clock()),
+                "ready": list(itertools.islice(self.ready, max_entries)),
+                "ready_total": len(self.ready),
+                "timers": [e.id for e in timers],
+                "timers_total": len(self.timers),
+                "current": None if self.current is None else self.current.id,
             }
 
     def _lag_summary(self) -> dict[str, Any]:

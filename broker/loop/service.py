@@ -21,8 +21,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import inspect
+import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 
 from . import introspect
@@ -86,6 +87,7 @@ class ServiceLoop:
             self._finished.set()
             return True
         if not self._finished.is_set():
+            self.loop.cancel_steps = True  # what was queued ends its tasks rather than runs on
             self.loop.gate.open_for_stop()
             with contextlib.suppress(RuntimeError):  # closed in the meantime
                 self.loop.call_internal_threadsafe(self.loop.stop)
@@ -120,6 +122,7 @@ class ServiceLoop:
 
     def _shutdown(self) -> None:
         loop = self.loop
+        loop.cancel_steps = False  # from here on, steps are the shutdown's own
         loop.stop_heartbeat()
         tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
         for task in tasks:
@@ -170,6 +173,27 @@ class ServiceLoop:
         )
         return outcome
 
+    def cancel(self, name: str) -> bool:
+        """Ask the loop to cancel its unfinished tasks named ``name`` (as ``task.cancel()``).
+
+        The request is itself a callback ("cancel task NAME"), so while the loop is paused it
+        waits in the ready queue like everything else. Returns False when the loop is not
+        running.
+        """
+        if not self.running:
+            return False
+
+        def cancel_tasks() -> None:
+            for task in asyncio.all_tasks(self.loop):
+                if task.get_name() == name and not task.done():
+                    task.cancel()
+
+        thread = threading.current_thread().name
+        self.loop.call_soon_threadsafe_labelled(
+            cancel_tasks, f"from thread {thread}: cancel task {name}"
+        )
+        return True
+
     # -- controls (any thread) ---------------------------------------------------------------
 
     def pause(self) -> None:
@@ -213,15 +237,31 @@ class ServiceLoop:
 
     # -- observing (any thread) --------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
-        """The loop's whole visible state as JSON-able data (see ``LoopRecorder.snapshot``)."""
-        snap = self.loop.recorder.snapshot()
+    def snapshot(self, *, max_entries: int = 100) -> dict[str, Any]:
+        """The loop's whole visible state as JSON-able data (see ``LoopRecorder.snapshot``);
+        at most ``max_entries`` ready callbacks and timers (the totals count them all)."""
+        snap = self.loop.recorder.snapshot(max_entries=max_entries)
         snap["name"] = self.name
         if self._finished.is_set():
             snap["control"]["mode"] = "stopped"
         elif not self._started.is_set():
             snap["control"]["mode"] = "not started"
         return snap
+
+    def running_line(self, files: Collection[str]) -> dict[str, Any] | None:
+        """The line the loop thread is executing right now, in one of ``files`` (absolute
+        paths), innermost first; None while it waits (in ``select()``, at the gate) or runs
+        code elsewhere. Read from another thread with ``sys._current_frames()``, so a page can
+        point at the ``time.sleep()`` that blocks the loop while it blocks."""
+        ident = self._thread.ident
+        if ident is None or not self.running:
+            return None
+        frame = sys._current_frames().get(ident)
+        while frame is not None:
+            if frame.f_code.co_filename in files:
+                return introspect.frame_info(frame)
+            frame = frame.f_back
+        return None
 
     def subscribe(self, maxlen: int = 1000) -> Subscription:
         """A bounded subscription to the loop's events; ``get(timeout)`` never blocks the loop."""
