@@ -226,8 +226,12 @@ def test_two_tabs_see_each_others_actions(page: Page, server: LiveServer) -> Non
     expect(purge).to_have_text("Really purge?")
     purge.click()
     expect(other.locator("#count-ready")).to_have_text("0")
+    # The purge re-renders this tab's table too; arm the delete button only after it has, or
+    # the re-render could replace the armed button between the two clicks.
+    expect(page.locator('#queues tr[data-name="shared"] [data-cell="ready"]')).to_have_text("0")
     delete = page.locator('#queues tr[data-name="shared"] button[data-action="delete-queue"]')
     delete.click()
+    expect(delete).to_have_text("Really delete?")
     delete.click()
     expect(other.locator("#deleted-banner")).to_be_visible()
     assert other.console_errors == []
