@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties, QueueEntry
+from broker.stats import RateMeter
 
 if TYPE_CHECKING:
     from broker.core import Broker
@@ -131,6 +132,7 @@ class Connection:
         self.kind = kind  # "python", "asyncio", "amqp" or "web"
         self.client_properties = client_properties or {}
         self.channels: dict[int, Channel] = {}
+        self.stats = RateMeter(broker.clock.now())
         self.closed = False
         self.close_reason: str | None = None
         # Called once when the connection closes: (reason, the error that closed it or None).
@@ -158,6 +160,7 @@ class Connection:
             "type": self.kind,
             "client_properties": self.client_properties,
             "channels": len(self.channels),
+            "message_stats": self.stats.message_stats(self.broker.clock.now()),
         }
 
     def __enter__(self) -> Connection:

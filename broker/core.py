@@ -574,6 +574,7 @@ class Broker:
             sequence = channel.next_publish_seq() if channel.confirm_mode else None
             self.totals["published"] += 1
             exchange.counters["published"] += 1
+            channel.connection.stats.counts["publish"] += 1
             self._emit(
                 "published",
                 vhost=vhost.name,
@@ -736,7 +737,7 @@ class Broker:
             channel.unacked[tag] = Unacked(queue, entry, consumer)
             consumer.unacked += 1
             queue.unacked += 1
-        self._count_delivery(queue, entry)
+        self._count_delivery(queue, entry, channel)
         consumer.delivered += 1
         self._emit(
             "delivered",
@@ -754,7 +755,8 @@ class Broker:
         delivery.channel = channel
         self._later(consumer.sink, delivery)
 
-    def _count_delivery(self, queue: Queue, entry: QueueEntry) -> None:
+    def _count_delivery(self, queue: Queue, entry: QueueEntry, channel: Channel) -> None:
+        channel.connection.stats.counts["deliver_get"] += 1
         queue.counters["delivered"] += 1
         self.totals["delivered"] += 1
         if entry.redelivered:
@@ -843,7 +845,7 @@ class Broker:
             if not no_ack:
                 channel.unacked[tag] = Unacked(queue, entry, None)
                 queue.unacked += 1
-            self._count_delivery(queue, entry)
+            self._count_delivery(queue, entry, channel)
             self._emit(
                 "delivered",
                 vhost=queue.vhost,
@@ -927,6 +929,7 @@ class Broker:
             "channel": channel.number,
         }
         if verb == "ack":
+            channel.connection.stats.counts["ack"] += 1
             queue.counters["acked"] += 1
             self.totals["acked"] += 1
             self._emit("acked", **common)

@@ -129,3 +129,22 @@ def test_a_subscriber_that_never_reads_does_not_block_publishing():
             channel.basic_publish("", "q", b"x")
     assert len(broker.events.recent()) == 100, "the ring keeps the last N events only"
     broker.close()
+
+
+def test_connections_report_message_rates(virtual_broker, clock):
+    with (
+        virtual_broker.connect("producer") as producer,
+        virtual_broker.connect("consumer") as consumer,
+    ):
+        sender, receiver = producer.channel(), consumer.channel()
+        sender.queue_declare("q")
+        for _ in range(10):
+            sender.basic_publish("", "q", b"x")
+        for _ in range(4):
+            receiver.basic_ack(receiver.basic_get("q").delivery_tag)
+        clock.advance(2)
+        stats = {c["name"]: c["message_stats"] for c in virtual_broker.snapshot()["connections"]}
+        assert stats["producer"]["publish"] == 10
+        assert stats["producer"]["publish_details"] == {"rate": 5.0}
+        assert stats["consumer"]["deliver_get"] == 4 and stats["consumer"]["ack"] == 4
+        assert stats["consumer"]["ack_details"] == {"rate": 2.0}
