@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pika
 import pytest
+from simple_websocket import Client, ConnectionClosed
 
 import app as app_module
 from broker import Broker
@@ -74,7 +75,13 @@ def test_run_command_serves_web_and_amqp_then_shuts_down_cleanly():
         with urllib.request.urlopen(web_url + "/api/queues/%2F/hello") as response:
             queue = json.load(response)
         assert queue["messages_ready"] == 1, "the web side sees what the AMQP client sent"
+        page = Client.connect(web_url.replace("http", "ws") + "/ws/live?vhost=%2F")
+        assert json.loads(page.receive(timeout=10))["type"] == "snapshot"
         assert running.stop() == 0
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(100):  # batches may still arrive before the close frame
+                page.receive(timeout=10)
+        assert closed.value.reason == 1001, "a page is told the server is going away"
         with pytest.raises(pika.exceptions.AMQPError):
             connection.process_data_events(time_limit=2)
             channel.queue_declare("hello", passive=True)
