@@ -71,6 +71,7 @@ def test_run_command_serves_web_and_amqp_then_shuts_down_cleanly():
         connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
         channel = connection.channel()
         channel.queue_declare("hello")
+        channel.confirm_delivery()  # so the publish is done before we look at it over HTTP
         channel.basic_publish("", "hello", b"from pika")
         with urllib.request.urlopen(web_url + "/api/queues/%2F/hello") as response:
             queue = json.load(response)
