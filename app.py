@@ -156,13 +156,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def shutdown(app: Flask, amqp: Any, broker: Broker) -> None:
-    """Close frames to every page and AMQP client (320 CONNECTION_FORCED), stop the service
-    loop, then the broker."""
-    from web.live import shutdown_all
-    from web.loop import stop_loop
+    """Close frames to every page and AMQP client (320 CONNECTION_FORCED), stop simulations and
+    the service loop, then the broker."""
+    import web
 
-    shutdown_all()
-    stop_loop(app)
+    web.shutdown(app)
     if amqp is not None:
         amqp.stop()
     broker.close()

@@ -9,9 +9,9 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
+import web
 from app import create_app
 from broker import Broker
-from web.loop import stop_loop
 
 
 class LiveServer:
@@ -28,7 +28,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        stop_loop(self.app)
+        web.shutdown(self.app)
         self._server.shutdown()
         self._thread.join(timeout=10)
 

@@ -37,3 +37,13 @@ def register(app: Flask) -> None:
     app.register_blueprint(api)
     live.init_app(app, broker, simulations)
     init_loop(app)
+
+
+def shutdown(app: Flask, timeout: float = 2.0) -> None:
+    """Stop what the web side runs for this app: simulations, its live sockets (close frame
+    1001) and the service loop. Safe to call more than once."""
+    from web.loop import stop_loop
+
+    app.extensions["queuelab.simulations"].stop_all()
+    app.extensions["queuelab.live"].shutdown(timeout)
+    stop_loop(app)
