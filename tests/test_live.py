@@ -269,9 +269,12 @@ def test_a_slow_socket_is_dropped_without_slowing_anyone(broker: Broker) -> None
 
 
 def test_shutdown_all_sends_close_frames(broker: Broker, server: LiveServer, live_hub) -> None:
-    sockets = [connect(server) for _ in range(3)]
-    for ws in sockets:
-        assert frame(ws)["type"] == "snapshot"
+    sockets = []
+    for _ in range(3):
+        # One at a time: in full-suite runs a third socket opened in the same instant sometimes
+        # got no snapshot within 5 s (never reproduced alone or in 120 concurrent opens).
+        sockets.append(connect(server))
+        assert frame(sockets[-1], timeout=10)["type"] == "snapshot"
     wait_for(lambda: live_hub.client_count == 3)
     live_module.shutdown_all(timeout=3)
     assert live_hub.client_count == 0
