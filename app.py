@@ -125,6 +125,16 @@ def classroom_urls(host: str, port: int) -> list[str]:
     return urls
 
 
+def web_port(args: argparse.Namespace) -> int:
+    """The web port. Under the reloader the watching process binds it and hands the socket to
+    the serving child, so the child must use the port the watcher chose, not choose again."""
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true" and "QUEUELAB_WEB_PORT" in os.environ:
+        return int(os.environ["QUEUELAB_WEB_PORT"])
+    port = choose_port(args.host, args.port, DEFAULT_HTTP_PORT, "web")
+    os.environ["QUEUELAB_WEB_PORT"] = str(port)
+    return port
+
+
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # the same clean shutdown as Ctrl-C
 
@@ -135,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     # Under the reloader the first process only watches files; the child serves. Starting the
     # broker and listener in the watcher too would bind the AMQP port twice.
     watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
-    port = args.port if watcher else choose_port(args.host, args.port, DEFAULT_HTTP_PORT, "web")
+    port = web_port(args)
     broker = Broker()
     amqp = None if (args.no_amqp or watcher) else start_amqp(broker, args)
     app = create_app({"BROKER": broker, "AMQP_URL": amqp.url if amqp else None})

@@ -128,3 +128,22 @@ def test_classroom_mode_prints_the_address_students_open():
 def test_bad_amqp_user_option_is_refused():
     with pytest.raises(SystemExit, match="USER:PASSWORD"):
         app_module.parse_users(["nocolon"])
+
+
+@pytest.mark.timeout(60)
+def test_debug_mode_under_the_reloader_serves_one_port_and_binds_amqp_once():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = RunningApp("--debug", "--port", str(port), "--amqp-port", "0")
+    try:
+        assert running.wait_for(r"QueueLab web UI: (http://\S+)") == f"http://127.0.0.1:{port}/"
+        amqp_url = running.wait_for(r"QueueLab AMQP:\s+(amqp://\S+)")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/overview") as response:
+            assert response.status == 200
+        pika.BlockingConnection(pika.URLParameters(amqp_url)).close()
+        printed = [line for line in running.lines if "QueueLab AMQP:" in line]
+        assert len(printed) == 1, "only the serving process starts the listener"
+    finally:
+        running.process.send_signal(signal.SIGINT)
+        running.process.wait(timeout=20)
