@@ -93,6 +93,7 @@ class Broker:
         self._deadlines: list[tuple[float, int, Queue]] = []
         self._deadline_ids = itertools.count()
         self.totals = {"published": 0, "delivered": 0, "acked": 0, "unroutable": 0}
+        self.dispatch_batch = 1000  # most deliveries one call hands out (see _dispatch)
         self._ticker: Ticker | None = None
         if self.clock.virtual:
             self.clock.on_advance(self.run_due)
@@ -717,11 +718,22 @@ class Broker:
         """Hand ready messages to consumers with room, in turn.
 
         A message whose TTL ends exactly now (TTL 0) still goes to a consumer that can take it
-        now, as in RabbitMQ; only one already past its time is expired instead."""
+        now, as in RabbitMQ; only one already past its time is expired instead.
+
+        At most `dispatch_batch` messages go out per call: a consumer without prefetch limit
+        facing a deep backlog gets the rest in later rounds, each under the lock again, so
+        nobody else waits for the whole backlog to be handed over."""
+        budget = self.dispatch_batch
         while queue.ready and queue.consumers:
+            if budget == 0:
+                if not queue.dispatch_pending:
+                    queue.dispatch_pending = True
+                    self._later(self._continue_dispatch, queue)
+                return
             consumer = queue.next_consumer()
             if consumer is None:
                 return
+            budget -= 1
             entry = queue.pop_head()
             if entry.expires_at is not None:
                 now = self.clock.now() if now is None else now
@@ -729,6 +741,13 @@ class Broker:
                     self._expired(queue, entry)
                     continue
             self._deliver(consumer, queue, entry)
+
+    def _continue_dispatch(self, queue: Queue) -> None:
+        """The next round of a large hand-over (run from the outbox, so outside the lock)."""
+        with self._op():
+            queue.dispatch_pending = False
+            if not queue.deleted:
+                self._dispatch(queue)
 
     def _deliver(self, consumer: Consumer, queue: Queue, entry: QueueEntry) -> None:
         channel = consumer.channel

@@ -63,6 +63,7 @@ class Queue:
         self._turn = 0
         self._next_seq = 0
         self.had_consumer = False
+        self.dispatch_pending = False  # a next round of deliveries is waiting in the outbox
         self.last_used = now
         self.deleted = False
         self.counters = {

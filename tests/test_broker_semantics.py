@@ -584,3 +584,23 @@ def test_badly_typed_routing_properties_are_406(broker, properties):
             channel.basic_publish("", "q", b"x", properties)
         assert info.value.reply_code == 406 and channel.closed
         assert broker.queue_depths()["q"] == (0, 0, 0), "nothing was enqueued"
+
+
+def test_a_deep_backlog_is_handed_over_in_rounds_in_order(broker):
+    broker.dispatch_batch = 3
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("backlog")
+        for i in range(10):
+            channel.basic_publish("", "backlog", b"%d" % i)
+        got = []
+        # Each round runs after the lock is released: a sink can use the broker between rounds.
+        channel.basic_consume(
+            "backlog",
+            lambda d: got.append((d.body, broker.queue_depths()["backlog"][0])),
+            no_ack=True,
+        )
+        assert [body for body, _ in got] == [b"%d" % i for i in range(10)]
+        assert [ready for _, ready in got][:4] == [7, 7, 7, 4], "three per round"
+        assert broker.queue_depths()["backlog"] == (0, 0, 1)
+        assert not broker.vhosts["/"].queues["backlog"].dispatch_pending
