@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties, QueueEntry
-from broker.stats import RateMeter
+from broker.stats import CONNECTION_STATS, RateMeter
 
 if TYPE_CHECKING:
     from broker.core import Broker
@@ -132,7 +132,9 @@ class Connection:
         self.kind = kind  # "python", "asyncio", "amqp" or "web"
         self.client_properties = client_properties or {}
         self.channels: dict[int, Channel] = {}
-        self.stats = RateMeter(broker.clock.now())
+        self.stats = RateMeter(
+            dict.fromkeys(CONNECTION_STATS, 0), CONNECTION_STATS, broker.clock.now()
+        )
         self.closed = False
         self.close_reason: str | None = None
         # Called once when the connection closes: (reason, the error that closed it or None).

@@ -145,10 +145,11 @@ class Broker:
             if name in self.vhosts:
                 return
             vhost = self.vhosts[name] = VHost(name)
-            vhost.exchanges[""] = Exchange(name, "", "direct", durable=True)
+            now = self.clock.now()
+            vhost.exchanges[""] = Exchange(name, "", "direct", durable=True, now=now)
             for exchange_name, exchange_type in PREDECLARED:
                 vhost.exchanges[exchange_name] = Exchange(
-                    name, exchange_name, exchange_type, durable=True
+                    name, exchange_name, exchange_type, durable=True, now=now
                 )
             self._emit("vhost.created", vhost=name)
 
@@ -286,7 +287,14 @@ class Broker:
                     "names starting with amq. are reserved for the broker; choose another",
                 )
             exchange = Exchange(
-                vhost.name, name, exchange_type, durable, auto_delete, internal, arguments
+                vhost.name,
+                name,
+                exchange_type,
+                durable,
+                auto_delete,
+                internal,
+                arguments,
+                self.clock.now(),
             )
             vhost.exchanges[name] = exchange
             self._emit("exchange.declared", vhost=vhost.name, **_exchange_fields(exchange))
@@ -1120,6 +1128,7 @@ class Broker:
         """Everything a page draws, consistent at one event sequence number."""
         with self._lock:
             state = self.vhosts[vhost]
+            now = self.clock.now()
             consumers = [c.info() for q in state.queues.values() for c in q.consumers]
             channels = [
                 ch.info()
@@ -1130,8 +1139,8 @@ class Broker:
             return {
                 "seq": self.events.last_seq,
                 "vhost": vhost,
-                "exchanges": [e.info() for e in state.exchanges.values()],
-                "queues": [q.info() for q in state.queues.values()],
+                "exchanges": [e.info(now) for e in state.exchanges.values()],
+                "queues": [q.info(now) for q in state.queues.values()],
                 "bindings": [
                     b.to_dict(vhost) for e in state.exchanges.values() for b in e.bindings
                 ],

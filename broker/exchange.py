@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from broker.exchanges import ROUTERS, Binding
+from broker.stats import EXCHANGE_STATS, RateMeter
 
 
 class Exchange:
@@ -17,6 +18,7 @@ class Exchange:
         auto_delete: bool = False,
         internal: bool = False,
         arguments: dict[str, Any] | None = None,
+        now: float = 0.0,
     ) -> None:
         self.vhost = vhost
         self.name = name
@@ -29,6 +31,7 @@ class Exchange:
         # A tuple, replaced on every change, so an event can keep a cheap, stable snapshot.
         self.bindings: tuple[Binding, ...] = ()
         self.counters = {"published": 0, "routed": 0, "unroutable": 0}
+        self.rates = RateMeter(self.counters, EXCHANGE_STATS, now)
 
     @property
     def is_default(self) -> bool:
@@ -45,7 +48,7 @@ class Exchange:
     def find_binding(self, key: tuple) -> Binding | None:
         return next((b for b in self.bindings if b.key == key), None)
 
-    def info(self) -> dict[str, Any]:
+    def info(self, now: float) -> dict[str, Any]:
         """The fields of RabbitMQ's management API `/api/exchanges` that we support."""
         return {
             "name": self.name,
@@ -57,4 +60,5 @@ class Exchange:
             "arguments": self.arguments,
             "bindings": len(self.bindings),
             "counters": dict(self.counters),
+            "message_stats": self.rates.message_stats(now),
         }

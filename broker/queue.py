@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from broker.arguments import validate_queue_arguments
 from broker.message import Message, QueueEntry
+from broker.stats import QUEUE_STATS, RateMeter
 
 if TYPE_CHECKING:
     from broker.channel import Connection, Consumer
@@ -75,6 +76,7 @@ class Queue:
             "dead_lettered": 0,
             "dropped": 0,
         }
+        self.rates = RateMeter(self.counters, QUEUE_STATS, now)
 
     @property
     def exclusive(self) -> bool:
@@ -162,7 +164,7 @@ class Queue:
     def is_unused(self) -> bool:
         return not self.consumers
 
-    def info(self) -> dict[str, Any]:
+    def info(self, now: float) -> dict[str, Any]:
         """The fields of RabbitMQ's management API `/api/queues` that we support."""
         return {
             "name": self.name,
@@ -178,6 +180,7 @@ class Queue:
             "consumers": len(self.consumers),
             "owner_connection": self.owner.name if self.owner else None,
             "counters": dict(self.counters),
+            "message_stats": self.rates.message_stats(now),
         }
 
 

@@ -148,3 +148,23 @@ def test_connections_report_message_rates(virtual_broker, clock):
         assert stats["producer"]["publish_details"] == {"rate": 5.0}
         assert stats["consumer"]["deliver_get"] == 4 and stats["consumer"]["ack"] == 4
         assert stats["consumer"]["ack_details"] == {"rate": 2.0}
+
+
+def test_queues_and_exchanges_report_message_rates(virtual_broker, clock):
+    with virtual_broker.connect() as connection:
+        channel = connection.channel()
+        channel.exchange_declare("orders", "direct")
+        channel.queue_declare("paid")
+        channel.queue_bind("paid", "orders", "paid")
+        for key in ("paid",) * 6 + ("lost",) * 2:
+            channel.basic_publish("orders", key, b"x")
+        for _ in range(3):
+            channel.basic_ack(channel.basic_get("paid").delivery_tag)
+        clock.advance(2)
+        snapshot = virtual_broker.snapshot()
+        queue = next(q for q in snapshot["queues"] if q["name"] == "paid")["message_stats"]
+        assert queue["publish_details"] == {"rate": 3.0} and queue["ack"] == 3
+        assert queue["deliver_get_details"] == {"rate": 1.5}
+        exchange = next(e for e in snapshot["exchanges"] if e["name"] == "orders")
+        assert exchange["message_stats"]["publish_in_details"] == {"rate": 4.0}
+        assert exchange["message_stats"]["publish_out"] == 6
