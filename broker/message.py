@@ -195,7 +195,9 @@ def properties_from_json(values: Any) -> Properties:
             if not isinstance(value, str):
                 raise ValueError(f"property '{name}' must be a string")
             if len(value.encode("utf-8", "surrogatepass")) > MAX_SHORTSTR_BYTES:
-                raise ValueError(f"property '{name}' is longer than 255 bytes (UTF-8)")
+                raise ValueError(
+                    f"property '{name}' is longer than {MAX_SHORTSTR_BYTES} bytes (UTF-8)"
+                )
         elif name in ("delivery_mode", "priority", "timestamp"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"property '{name}' must be a whole number")

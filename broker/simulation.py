@@ -34,11 +34,10 @@ from typing import Any
 from broker.channel import Channel, Connection
 from broker.core import Broker
 from broker.errors import AMQPError
-from broker.message import Delivery, Properties, properties_from_json
+from broker.message import MAX_SHORTSTR_BYTES, Delivery, Properties, properties_from_json
 
 ACK_MODES = ("manual", "auto")
 ON_FAILURE = ("nack-requeue", "reject-dlx", "crash")
-MAX_NAME_BYTES = 255
 _STOP = object()
 
 
@@ -55,8 +54,8 @@ def _name(options: dict[str, Any], key: str, required: bool = True, default: str
         raise SimulationError(f"'{key}' is required")
     if not isinstance(value, str):
         raise SimulationError(f"'{key}' must be a string")
-    if len(value.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise SimulationError(f"'{key}' is longer than {MAX_NAME_BYTES} bytes (UTF-8)")
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_SHORTSTR_BYTES:
+        raise SimulationError(f"'{key}' is longer than {MAX_SHORTSTR_BYTES} bytes (UTF-8)")
     return value
 
 

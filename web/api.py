@@ -44,7 +44,7 @@ from broker.core import Broker
 from broker.errors import AMQPError
 from broker.exchanges import ROUTERS
 from broker.exchanges.base import properties_key
-from broker.message import describe_message, properties_from_json
+from broker.message import MAX_SHORTSTR_BYTES, describe_message, properties_from_json
 from broker.simulation import SimulationError, Simulations
 from web.security import STATE_CHANGING, cross_site_reason
 from web.serialize import event_dict, json_safe
@@ -53,7 +53,6 @@ log = logging.getLogger("queuelab.api")
 
 api = Blueprint("api", __name__)
 
-MAX_NAME_BYTES = 255  # AMQP shortstr
 MAX_JSON_DEPTH = 32
 DEFAULT_EXCHANGE_ALIAS = "amq.default"  # how RabbitMQ's API spells the default exchange
 RATE_WINDOW = 5.0  # seconds of events the overview's message rates are counted over
@@ -272,9 +271,9 @@ def _text(value: Any, what: str, allow_empty: bool = True) -> str:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError:
         raise bad_request(f"{what} is not valid Unicode (a lone surrogate?)") from None
-    if size > MAX_NAME_BYTES:
+    if size > MAX_SHORTSTR_BYTES:
         raise bad_request(
-            f"{what} is {size} bytes long in UTF-8; AMQP allows at most {MAX_NAME_BYTES}",
+            f"{what} is {size} bytes long in UTF-8; AMQP allows at most {MAX_SHORTSTR_BYTES}",
             "names and routing keys are AMQP short strings",
         )
     if not allow_empty and not value:
