@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from simple_websocket import Client, ConnectionClosed, ConnectionError
 
 from broker import Broker, Properties
 from tests.live_server import LiveServer, live_server
+from tests.waiting import events_of, frames_until, wait_for
 from web import live as live_module
 
 
@@ -30,34 +31,9 @@ def frame(ws: Client, timeout: float = 5.0) -> dict[str, Any]:
     return json.loads(data)
 
 
-def frames_until(
-    ws: Client, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 5.0
-) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while not done(seen):
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out; got {[f['type'] for f in seen]}"
-        data = ws.receive(timeout=left)
-        if data is not None:
-            seen.append(json.loads(data))
-    return seen
-
-
-def events_of(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for f in frames if f["type"] == "batch" for e in f["events"]]
-
-
 def quietly_close(ws: Client) -> None:
     with contextlib.suppress(ConnectionClosed, OSError):
         ws.close()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,19 +18,10 @@ from app import create_app
 from broker import Broker
 from broker.loop.demos import BROKER_DEMOS, DEMOS
 from tests.live_server import LiveServer
+from tests.waiting import events_of, frames_until, wait_for
 from web.loop import EXTENSION, LoopService, stop_loop
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -339,24 +330,6 @@ def test_a_body_over_the_limit_is_a_413(app: Flask, client) -> None:
 
 def connect(server: LiveServer, **kwargs: Any) -> Client:
     return Client.connect(f"ws://127.0.0.1:{server.port}/ws/loop", **kwargs)
-
-
-def frames_until(
-    ws: Client, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 8.0
-) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while not done(seen):
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out; got {[f['type'] for f in seen]}"
-        data = ws.receive(timeout=left)
-        if data is not None:
-            seen.append(json.loads(data))
-    return seen
-
-
-def events_of(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for f in frames if f["type"] == "batch" for e in f["events"]]
 
 
 @contextlib.contextmanager

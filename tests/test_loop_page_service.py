@@ -14,6 +14,7 @@ from broker import Broker
 from broker.loop import ServiceLoop
 from broker.loop.context import DemoContext
 from broker.loop.demos import BROKER_DEMOS, DEMOS, DemoParamError, all_demos, register_demo
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -23,14 +24,6 @@ def svc() -> Iterator[ServiceLoop]:
     service = ServiceLoop(name="page loop", log_unhandled=False).start()
     yield service
     assert service.stop(timeout=5)
-
-
-def wait_for(condition, timeout: float = 5.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-    return value
 
 
 def blocking_callback(seconds: float) -> None:

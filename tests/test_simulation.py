@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from app import create_app
 from broker import Broker
 from broker.simulation import SimulationError, Simulations, render
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -18,14 +19,6 @@ def simulations(broker: Broker) -> Iterator[Simulations]:
     registry = Simulations(broker)
     yield registry
     registry.stop_all()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
 
 
 def depth(broker: Broker, queue: str) -> tuple[int, int]:
