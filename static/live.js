@@ -11,7 +11,18 @@
 
 const MAX_BACKOFF_MS = 10_000;
 
-export function connectLive({ onSnapshot, onBatch, vhost = document.body.dataset.vhost || "/" }) {
+// Options: onSnapshot(frame) and onBatch(frame) draw; `path` picks another live socket (the
+// event-loop page uses /ws/loop) and `openText` its status label; onError(reason) hears the
+// server refuse; onState(state) hears every change of <body data-live>.
+export function connectLive({
+  onSnapshot,
+  onBatch,
+  onError,
+  onState,
+  vhost = document.body.dataset.vhost || "/",
+  path = `/ws/live?vhost=${encodeURIComponent(vhost)}`,
+  openText = "live",
+}) {
   const status = document.getElementById("live-status");
   let socket = null;
   let attempt = 0;
@@ -21,6 +32,7 @@ export function connectLive({ onSnapshot, onBatch, vhost = document.body.dataset
 
   function setState(state, text) {
     document.body.dataset.live = state;
+    onState?.(state);
     if (status) {
       status.textContent = text;
       status.dataset.state = state;
@@ -32,7 +44,7 @@ export function connectLive({ onSnapshot, onBatch, vhost = document.body.dataset
     clearInterval(countdownTimer);
     setState("connecting", attempt ? "reconnecting…" : "connecting…");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/ws/live?vhost=${encodeURIComponent(vhost)}`;
+    const url = `${scheme}://${location.host}${path}`;
     let ws;
     try {
       ws = new WebSocket(url);
@@ -55,12 +67,12 @@ export function connectLive({ onSnapshot, onBatch, vhost = document.body.dataset
         ready = true;
         attempt = 0;
         onSnapshot?.(frame);
-        setState("open", "live");
-        document.dispatchEvent(new CustomEvent("ql-snapshot", { detail: frame }));
+        setState("open", openText);
       } else if (frame.type === "batch" && ready) {
         onBatch?.(frame);
       } else if (frame.type === "error") {
         problem = frame.reason || frame.error || "the server refused the live connection";
+        onError?.(problem);
       }
     });
     ws.addEventListener("close", (event) => {

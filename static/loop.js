@@ -13,6 +13,7 @@
 // body[data-loop-live="open"]. <body data-loop-mode> is the gate's mode, data-loop-steps its count,
 // data-loop-generation the loop's number (it changes with "New loop").
 
+import { connectLive } from "./live.js";
 import { api, clear, h, s, showError } from "./ui.js";
 
 const DEMOS = JSON.parse(document.getElementById("demo-data").textContent);
@@ -1202,70 +1203,20 @@ function wireLog() {
 // --- the socket -----------------------------------------------------------------------------------
 
 function connect() {
-  const status = $("live-status");
-  let attempt = 0;
-  let socket = null;
-  let retry = null;
-  let stopped = false;
-
-  const setLive = (live, text) => {
-    document.body.dataset.loopLive = live;
-    document.body.dataset.live = live;
-    if (status) {
-      status.textContent = text;
-      status.dataset.state = live;
-    }
-  };
-
-  const open = () => {
-    clearTimeout(retry);
-    setLive("connecting", attempt ? "reconnecting…" : "connecting…");
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/loop`);
-    socket = ws;
-    let ready = false;
-    ws.addEventListener("message", (message) => {
-      if (ws !== socket) return;
-      let frame;
-      try {
-        frame = JSON.parse(message.data);
-      } catch {
-        return;
+  connectLive({
+    path: "/ws/loop",
+    openText: "loop live",
+    onSnapshot: applySnapshot,
+    onBatch: applyBatch,
+    onError: (reason) => setControlResult(reason, "error"),
+    onState: (live) => {
+      document.body.dataset.loopLive = live;
+      if (live === "closed") {
+        state.gate = { ...state.gate, mode: "connecting" };
+        touch("controls");
       }
-      if (frame.type === "snapshot") {
-        applySnapshot(frame);
-        ready = true;
-        attempt = 0;
-        setLive("open", "loop live");
-      } else if (frame.type === "batch" && ready) {
-        applyBatch(frame);
-      } else if (frame.type === "error") {
-        setControlResult(frame.reason, "error");
-      }
-    });
-    ws.addEventListener("close", () => {
-      if (ws !== socket || stopped) return;
-      socket = null;
-      attempt += 1;
-      const delay = Math.min(10_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      setLive("closed", `offline: retrying in ${Math.ceil(delay / 1000)}s`);
-      state.gate = { ...state.gate, mode: "connecting" };
-      touch("controls");
-      retry = setTimeout(open, delay);
-    });
-  };
-
-  window.addEventListener("pagehide", () => {
-    stopped = true;
-    socket?.close();
+    },
   });
-  window.addEventListener("pageshow", (event) => {
-    if (event.persisted) {
-      stopped = false;
-      open();
-    }
-  });
-  open();
 }
 
 // --- layout: sticky bars below the site header, whatever its height -----------------------------
