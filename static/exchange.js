@@ -18,7 +18,7 @@ import {
   refresher,
   showError,
   showOk,
-  simulationItem,
+  simulationList,
   traceLoader,
   unroutableReason,
   value,
@@ -46,7 +46,14 @@ const destinationNames = document.getElementById("destination-names");
 const names = { queue: new Set(), exchange: new Set() };
 const withTrace = traceLoader({ perSecond: 2, backlog: 4 });
 const waiting = new Map(); // message id → the result area that waits to explain it
-let simulations = [];
+const producerSims = simulationList({
+  list: producerList,
+  mine: (sim) => sim.kind === "producer" && (sim.options?.exchange ?? "") === NAME,
+  resultBox: publishResult,
+  onRender: (shown) => {
+    producers.hidden = shown.length === 0;
+  },
+});
 
 // --- publishing ------------------------------------------------------------------------------
 
@@ -86,7 +93,7 @@ onSubmit(publishForm, publishResult, async (form) => {
       properties: otherProperties,
     });
     showOk(publishResult, `Started a simulated producer: ${count} messages at ${rate}/s.`);
-    if (sim) addSimulation(sim);
+    if (sim) producerSims.add(sim);
     return;
   }
   const result = await api("POST", paths.publish(VHOST, NAME), {
@@ -197,28 +204,6 @@ deleteButton?.addEventListener("click", () =>
 
 // --- simulated producers ---------------------------------------------------------------------------
 
-function addSimulation(sim) {
-  if (sim?.id !== undefined && !simulations.some((other) => other.id === sim.id)) simulations.push(sim);
-  renderSimulations();
-}
-
-async function stopSimulation(sim, button) {
-  button.disabled = true;
-  try {
-    await api("DELETE", paths.simulation(sim.id));
-    simulations = simulations.filter((other) => other.id !== sim.id);
-    renderSimulations();
-  } catch (error) {
-    button.disabled = false;
-    showError(publishResult, error);
-  }
-}
-
-function renderSimulations() {
-  const mine = simulations.filter((sim) => sim.kind === "producer" && (sim.options?.exchange ?? "") === NAME);
-  producers.hidden = mine.length === 0;
-  producerList.replaceChildren(...mine.map((sim) => simulationItem(sim, stopSimulation)));
-}
 
 // --- the routing trace -----------------------------------------------------------------------------
 
@@ -355,16 +340,12 @@ connectLive({
       (e) => (e.type === "routed" || e.type === "unroutable") && e.exchange === NAME,
     );
     for (const e of mine.slice(-MAX_TRACES)) addTrace(e);
-    simulations = frame.simulations || [];
-    renderSimulations();
+    producerSims.set(frame.simulations || []);
     fillDestinations();
     refresh();
   },
   onBatch(frame) {
-    if (Array.isArray(frame.simulations)) {
-      simulations = frame.simulations;
-      renderSimulations();
-    }
+    producerSims.set(frame.simulations);
     let changed = false;
     let namesChanged = false;
     for (const e of frame.events || []) {

@@ -19,7 +19,7 @@ import {
   refresher,
   showError,
   showOk,
-  simulationItem,
+  simulationList,
   value,
   onSubmit,
 } from "./ui.js";
@@ -161,7 +161,16 @@ deleteButton.addEventListener("click", () =>
 const simForm = document.getElementById("simulate");
 const simResult = document.getElementById("simulate-result");
 const simList = document.getElementById("sim-list");
-let simulations = [];
+const consumerSims = simulationList({
+  list: simList,
+  mine: (sim) => sim.kind === "consumer" && sim.options?.queue === NAME,
+  resultBox: simResult,
+  onStopped: (sim) => {
+    if (sim.state === "running") {
+      showOk(simResult, "Stopped: its connection closed, so its unacked messages went back to the queue.");
+    }
+  },
+});
 
 onSubmit(simForm, simResult, async (form) => {
   const failure = numberValue(form, "failure_rate", "failure rate") ?? 0;
@@ -176,28 +185,10 @@ onSubmit(simForm, simResult, async (form) => {
     on_failure: value(form, "on_failure"),
   });
   showOk(simResult, "Started a simulated consumer. Watch its unacked count, and the acks.");
-  if (sim?.id !== undefined && !simulations.some((other) => other.id === sim.id)) simulations.push(sim);
-  renderSimulations();
+  consumerSims.add(sim);
   refresh();
 });
 
-async function stopSimulation(sim, button) {
-  button.disabled = true;
-  try {
-    await api("DELETE", paths.simulation(sim.id));
-    simulations = simulations.filter((other) => other.id !== sim.id);
-    renderSimulations();
-    if (sim.state === "running") showOk(simResult, "Stopped: its connection closed, so its unacked messages went back to the queue.");
-  } catch (error) {
-    button.disabled = false;
-    showError(simResult, error);
-  }
-}
-
-function renderSimulations() {
-  const mine = simulations.filter((sim) => sim.kind === "consumer" && sim.options?.queue === NAME);
-  simList.replaceChildren(...mine.map((sim) => simulationItem(sim, stopSimulation)));
-}
 
 // --- live --------------------------------------------------------------------------------------------
 
@@ -228,8 +219,7 @@ connectLive({
     counts.unacked = q.messages_unacknowledged;
     counts.consumers = q.consumers;
     showCounts();
-    simulations = frame.simulations || [];
-    renderSimulations();
+    consumerSims.set(frame.simulations || []);
     refresh();
   },
   onBatch(frame) {
@@ -238,10 +228,7 @@ connectLive({
       [counts.ready, counts.unacked, counts.consumers] = mine;
       showCounts();
     }
-    if (Array.isArray(frame.simulations)) {
-      simulations = frame.simulations;
-      renderSimulations();
-    }
+    consumerSims.set(frame.simulations);
     let changed = false;
     for (const e of frame.events || []) {
       if (e.type === "queue.deleted" && e.name === NAME) deleted();

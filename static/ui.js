@@ -294,6 +294,43 @@ export function refresher(ms = 400) {
 
 const RUNNING = new Set(["starting", "running"]);
 
+/** The simulations one page shows (its exchange's producers, its queue's consumers), kept in
+ * step with the live frames, each with a Stop button. `mine(sim)` picks the page's own;
+ * `resultBox` shows a failed stop; `onStopped(sim)` and `onRender(shown)` are the page's. */
+export function simulationList({ list, mine, resultBox, onStopped, onRender }) {
+  let all = [];
+  const render = () => {
+    const shown = all.filter(mine);
+    list.replaceChildren(...shown.map((sim) => simulationItem(sim, stop)));
+    onRender?.(shown);
+  };
+  async function stop(sim, button) {
+    button.disabled = true;
+    try {
+      await api("DELETE", paths.simulation(sim.id));
+      all = all.filter((other) => other.id !== sim.id);
+      render();
+      onStopped?.(sim);
+    } catch (error) {
+      button.disabled = false;
+      showError(resultBox, error);
+    }
+  }
+  return {
+    /** A simulation this page just started (the next live frame will list it too). */
+    add(sim) {
+      if (sim?.id !== undefined && !all.some((other) => other.id === sim.id)) all.push(sim);
+      render();
+    },
+    /** Every running simulation, as a snapshot or batch frame lists them. */
+    set(simulations) {
+      if (!Array.isArray(simulations)) return;
+      all = simulations;
+      render();
+    },
+  };
+}
+
 /** One simulation as a list item: what it does, its counters, its state, and a Stop button. */
 export function simulationItem(sim, onStop) {
   const o = sim.options || {};
