@@ -132,6 +132,9 @@ def test_a_missing_entity_is_a_teaching_404(client: FlaskClient) -> None:
     assert client.get("/exchanges/%2F/nope").status_code == 404
     assert client.get("/queues/nohost/x").status_code == 404
     assert client.get("/queues/%2F/nope?fragment=facts").status_code == 404
+    # A page's htmx refresh that raced the deletion gets "nothing to swap", not an error.
+    refresh = client.get("/queues/%2F/nope?fragment=facts", headers={"HX-Request": "true"})
+    assert refresh.status_code == 204 and refresh.data == b""
 
 
 def test_fragments_are_partial_html(client: FlaskClient, channel) -> None:

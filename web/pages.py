@@ -237,6 +237,10 @@ def connections() -> str:
 def _missing(kind: str, name: str, vhost: str) -> tuple[str, int]:
     """A teaching 404: the same words RabbitMQ uses, and what to do about it."""
     if request.args.get("fragment") is not None:
+        if request.headers.get("HX-Request") == "true":
+            # A page's own refresh that crossed the deletion: nothing to swap (htmx leaves the
+            # fragment alone on 204), and the page hears of the deletion on its live socket.
+            return "", 204
         abort(404)
     return (
         render_template("missing.html", kind=kind, name=name, vhost=vhost),
