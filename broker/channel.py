@@ -28,24 +28,40 @@ if TYPE_CHECKING:
 _connection_ids = itertools.count(1)
 
 
-@dataclass(slots=True)
-class Unacked:
-    """A delivery waiting for ack/nack/reject: where it came from and who holds it."""
-
-    queue: Queue
-    entry: QueueEntry
-    consumer: Consumer | None  # None for basic.get
+# A delivery waiting for ack/nack/reject: the queue it came from, its entry there, and the
+# consumer holding it (None after basic.get). A plain tuple: one is made for every message.
+Unacked = tuple["Queue", QueueEntry, "Consumer | None"]
 
 
-@dataclass(slots=True)
 class PublishResult:
     """What happened to one publish: the confirm a publisher would get, and any return."""
 
-    routed_to: list[str]
-    confirmed: bool  # True = basic.ack, False = basic.nack (a queue refused it)
-    returned: bool  # mandatory and unroutable: sent back with 312 NO_ROUTE
-    sequence: int | None = None  # the confirm sequence number, in confirm mode
-    message_id: int | None = None  # the broker's id for it, as in its events
+    __slots__ = ("queues", "confirmed", "returned", "sequence", "message_id")
+
+    def __init__(
+        self,
+        queues: list[Queue],
+        confirmed: bool,
+        returned: bool,
+        sequence: int | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        self.queues = queues  # the queues it was routed to
+        self.confirmed = confirmed  # True = basic.ack, False = basic.nack (a queue refused it)
+        self.returned = returned  # mandatory and unroutable: sent back with 312 NO_ROUTE
+        self.sequence = sequence  # the confirm sequence number, in confirm mode
+        self.message_id = message_id  # the broker's id for it, as in its events
+
+    @property
+    def routed_to(self) -> list[str]:
+        """The names of the queues it was routed to."""
+        return [queue.name for queue in self.queues]
+
+    def __repr__(self) -> str:
+        return (
+            f"<PublishResult routed_to={self.routed_to} confirmed={self.confirmed} "
+            f"returned={self.returned} sequence={self.sequence}>"
+        )
 
 
 @dataclass(slots=True)
@@ -352,6 +368,14 @@ class Channel:
 
     def basic_reject(self, delivery_tag: int, requeue: bool = True) -> None:
         self.broker.settle(self, delivery_tag, False, "reject", requeue)
+
+    def send_settle(
+        self, verb: str, delivery_tag: int, multiple: bool = False, requeue: bool = True
+    ) -> None:
+        """ack / nack / reject as a client sends them: without waiting for the broker lock.
+        An unknown tag then closes the channel (406) instead of raising here; see
+        Broker.settle_soon."""
+        self.broker.settle_soon(self, delivery_tag, multiple, verb, requeue)
 
     def basic_recover(self, requeue: bool = True) -> None:
         self.broker.basic_recover(self, requeue)

@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from broker import errors
@@ -37,7 +37,7 @@ from broker.channel import (
 from broker.clock import Clock, RealClock
 from broker.dead_letter import dead_letter_copy, is_cycle
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed, access_refused, not_found
-from broker.events import Event, EventStream, Lazy
+from broker.events import EventStream, Record
 from broker.exchange import Exchange
 from broker.exchanges import ROUTERS, Binding
 from broker.message import (
@@ -49,7 +49,7 @@ from broker.message import (
     describe_message,
 )
 from broker.queue import Queue
-from broker.routing import routing_keys_for, routing_trace
+from broker.routing import routing_keys_for
 from broker.ticker import Ticker
 
 log = logging.getLogger("queuelab.broker")
@@ -84,10 +84,12 @@ class Broker:
         self._lock = threading.Lock()
         self.events = EventStream(self._lock, history)
         self._event_seq = self.events.sequence
-        self._pending_events: list[Event] = []
+        self._pending_events: list[Record] = []
         self._op_time = 0.0  # wall time of the operation in progress: one clock read per op
         self._outbox: deque[tuple[Callable[..., None], tuple]] = deque()
         self._draining = threading.Lock()
+        # Acks, nacks and rejects handed over by settle_soon(), for whoever holds the lock next.
+        self._settles: deque[tuple[Channel, int, bool, str, bool]] = deque()
         self.vhosts: dict[str, VHost] = {}
         self.connections: dict[int, Connection] = {}
         self._deadlines: list[tuple[float, int, Queue]] = []
@@ -107,6 +109,28 @@ class Broker:
     def _op(self, channel: Channel | None = None) -> _Transaction:
         """`with self._op(channel):` — hold the lock, then drain the outbox once released."""
         return _Transaction(self, channel)
+
+    def _begin(self) -> None:
+        """The lock was just taken: settles handed over while it was busy go first, so they
+        come before anything their thread asks for next."""
+        self._op_time = self.clock.wall()
+        if self._settles:
+            self._apply_settles()
+
+    def _end(self) -> None:
+        """Release the lock and run the outbox; then apply settles handed over meanwhile."""
+        self._release()
+        self._settle_pending()
+
+    def _release(self) -> None:
+        if self._settles:
+            self._apply_settles()
+        if self._pending_events:
+            if self.events.record(self._pending_events):
+                self._outbox.append((self.events.fanout, (self._pending_events,)))
+            self._pending_events = []
+        self._lock.release()
+        self._drain()
 
     def _fail(self, channel: Channel, error: AMQPError) -> None:
         """A channel error closes the channel; a connection error closes the connection."""
@@ -132,7 +156,11 @@ class Broker:
                 self._draining.release()
 
     def _emit(self, type: str, **data: Any) -> None:
-        self._pending_events.append(Event(next(self._event_seq), self._op_time, type, data))
+        self._pending_events.append((next(self._event_seq), self._op_time, type, data))
+
+    def _record(self, type: str, *fields: Any) -> None:
+        """A per-message event, stored as the objects involved (events.COMPACT_FIELDS)."""
+        self._pending_events.append((next(self._event_seq), self._op_time, type, fields))
 
     def _later(self, sink: Callable[..., None] | None, *args: Any) -> None:
         if sink is not None:
@@ -565,7 +593,8 @@ class Broker:
     ) -> PublishResult:
         properties = properties or EMPTY_PROPERTIES
         with self._op(channel):
-            vhost = self._vhost(channel)
+            connection = channel.connection
+            vhost = self.vhosts[connection.vhost]
             exchange = vhost.exchanges.get(exchange_name)
             if exchange is None:
                 raise not_found("exchange", exchange_name, vhost.name)
@@ -575,26 +604,17 @@ class Broker:
                     f"'{vhost.name}'",
                     "internal exchanges only receive from other exchanges",
                 )
-            check_expiration(properties.expiration)
+            if properties.expiration is not None:
+                check_expiration(properties.expiration)
             message = Message(
-                exchange_name, routing_key, body, properties, self.clock.wall(), amqp_header
+                exchange_name, routing_key, body, properties, self._op_time, amqp_header
             )
             routing_keys = routing_keys_for(message)
             sequence = channel.next_publish_seq() if channel.confirm_mode else None
             self.totals["published"] += 1
             exchange.counters["published"] += 1
-            channel.connection.stats.counts["publish"] += 1
-            self._emit(
-                "published",
-                vhost=vhost.name,
-                exchange=exchange_name,
-                routing_key=routing_key,
-                message_id=message.id,
-                size=len(body),
-                connection=channel.connection.name,
-                channel=channel.number,
-                message=message,  # described (body preview, properties) only when read
-            )
+            connection.stats.counts["publish"] += 1
+            self._record("published", message, channel)
             queues = self._route(vhost, exchange, message, routing_keys, "published")
             returned = False
             if not queues and mandatory:
@@ -609,22 +629,24 @@ class Broker:
                     reply_text="NO_ROUTE",
                 )
                 self._later(channel.on_return, Returned(errors.NO_ROUTE, "NO_ROUTE", message))
-            now = self.clock.now()
             accepted = True
-            for queue in queues:
-                accepted = self._enqueue(queue, message, now) and accepted
+            if queues:
+                now = self.clock.now()
+                for queue in queues:
+                    if not self._enqueue(queue, message, now):
+                        accepted = False
             if sequence is not None:
                 self._emit(
                     "confirm",
                     vhost=vhost.name,
-                    connection=channel.connection.name,
+                    connection=connection.name,
                     channel=channel.number,
                     delivery_tag=sequence,
                     ack=accepted,
                     message_id=message.id,
                 )
                 self._later(channel.on_confirm, sequence, accepted, False)
-            return PublishResult([q.name for q in queues], accepted, returned, sequence, message.id)
+            return PublishResult(queues, accepted, returned, sequence, message.id)
 
     def _route(
         self,
@@ -634,8 +656,47 @@ class Broker:
         routing_keys: list[str],
         cause: str,
     ) -> list[Queue]:
-        """Queues the message goes to, following exchange-to-exchange bindings; emits the
+        """Queues the message goes to, following exchange-to-exchange bindings; records the
         `routed` or `unroutable` event that says which bindings matched and why others did not."""
+        vhost_queues = vhost.queues
+        if exchange.name == "":  # the default exchange: the routing key names the queue
+            matched: Sequence[Binding] = ()
+            queues = [vhost_queues[key] for key in routing_keys if key in vhost_queues]
+            if len(queues) > 1:
+                queues = list(dict.fromkeys(queues))
+        elif len(routing_keys) == 1 and not exchange.exchange_bindings:
+            # The common case: one key, bindings to queues only. Router results are never
+            # changed in place, so the event may keep them as they are.
+            matched = exchange.router.route(routing_keys[0], message.headers)
+            queues = [vhost_queues[binding.destination] for binding in matched]
+            if len(queues) > 1:
+                queues = list(dict.fromkeys(queues))
+        else:
+            matched, queues = self._route_through(vhost, exchange, message, routing_keys)
+        counters = exchange.counters
+        if queues:
+            counters["routed"] += 1
+        else:
+            counters["unroutable"] += 1
+            self.totals["unroutable"] += 1
+        self._record(
+            "routed" if queues else "unroutable",
+            vhost,
+            exchange,
+            message,
+            routing_keys,
+            queues,
+            matched,
+            exchange.bindings,  # a tuple, replaced on change: the trace reads it later
+            cause,
+        )
+        return queues
+
+    def _route_through(
+        self, vhost: VHost, exchange: Exchange, message: Message, routing_keys: list[str]
+    ) -> tuple[list[Binding], list[Queue]]:
+        """Routing with several keys (CC/BCC) or exchange-to-exchange bindings: each exchange
+        reached is visited once, each queue gets the message once."""
         headers = message.headers
         queues: dict[str, Queue] = {}
         matched: list[Binding] = []
@@ -660,30 +721,12 @@ class Broker:
                         target = vhost.exchanges.get(binding.destination)
                         if target is not None:
                             pending.append(target)
-        counters = exchange.counters
-        if queues:
-            counters["routed"] += 1
-        else:
-            counters["unroutable"] += 1
-            self.totals["unroutable"] += 1
-        bindings = exchange.bindings  # a tuple, replaced on change: safe to read later
-        self._emit(
-            "routed" if queues else "unroutable",
-            vhost=vhost.name,
-            exchange=exchange.name,
-            exchange_type=exchange.type,
-            routing_key=message.routing_key,
-            message_id=message.id,
-            cause=cause,
-            queues=list(queues),
-            matched=matched,  # Binding objects: turned into dicts only when read
-            trace=Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, vhost)),
-        )
-        return list(queues.values())
+        return matched, list(queues.values())
 
     def _enqueue(self, queue: Queue, message: Message, now: float) -> bool:
         """Add a message to a queue, applying its length limits; False if the queue refused it."""
-        if queue.overflow != "drop-head" and queue.is_full_for(message):
+        limited = queue.max_length is not None or queue.max_length_bytes is not None
+        if limited and queue.overflow != "drop-head" and queue.is_full_for(message):
             queue.counters["dropped"] += 1
             self._emit(
                 "dropped",
@@ -696,16 +739,10 @@ class Broker:
                 self._dead_letter(queue, message, "maxlen")
             return False
         entry = queue.append(message, queue.expiry_for(message, now))
-        self._emit(
-            "enqueued",
-            vhost=queue.vhost,
-            queue=queue.name,
-            message_id=message.id,
-            depth=len(queue.ready),
-        )
+        self._record("enqueued", queue, message, len(queue.ready))
         if entry.expires_at is not None:
             self._schedule(entry.expires_at, queue)
-        while queue.over_limit():
+        while limited and queue.over_limit():
             head = queue.pop_head()
             queue.counters["dropped"] += 1
             self._emit(
@@ -716,8 +753,11 @@ class Broker:
                 reason="queue full (x-overflow drop-head)",
             )
             self._dead_letter(queue, head.message, "maxlen")
-        self._dispatch(queue, now)
-        self._expire_head(queue, now)
+        if queue.consumers:
+            self._dispatch(queue, now)
+        ready = queue.ready
+        if ready and ready[0].expires_at is not None:
+            self._expire_head(queue, now)
         return True
 
     # --- delivering -------------------------------------------------------------------------
@@ -732,7 +772,8 @@ class Broker:
         facing a deep backlog gets the rest in later rounds, each under the lock again, so
         nobody else waits for the whole backlog to be handed over."""
         budget = self.dispatch_batch
-        while queue.ready and queue.consumers:
+        ready = queue.ready
+        while ready and queue.consumers:
             if budget == 0:
                 if not queue.dispatch_pending:
                     queue.dispatch_pending = True
@@ -760,27 +801,27 @@ class Broker:
     def _deliver(self, consumer: Consumer, queue: Queue, entry: QueueEntry) -> None:
         channel = consumer.channel
         tag = channel.next_delivery_tag()
+        message = entry.message
         if not consumer.no_ack:
-            channel.unacked[tag] = Unacked(queue, entry, consumer)
+            channel.unacked[tag] = (queue, entry, consumer)
             consumer.unacked += 1
             queue.unacked += 1
         self._count_delivery(queue, entry, channel)
         consumer.delivered += 1
-        self._emit(
+        self._record(
             "delivered",
-            vhost=queue.vhost,
-            queue=queue.name,
-            message_id=entry.message.id,
-            consumer_tag=consumer.tag,
-            connection=channel.connection.name,
-            channel=channel.number,
-            delivery_tag=tag,
-            redelivered=entry.redelivered,
-            auto_ack=consumer.no_ack,
+            queue,
+            message,
+            consumer.tag,
+            channel,
+            tag,
+            entry.redelivered,
+            consumer.no_ack,
         )
-        delivery = Delivery(entry.message, queue.name, tag, entry.redelivered, consumer.tag)
-        delivery.channel = channel
-        self._later(consumer.sink, delivery)
+        delivery = Delivery(
+            message, queue.name, tag, entry.redelivered, consumer.tag, None, channel
+        )
+        self._outbox.append((consumer.sink, (delivery,)))
 
     def _count_delivery(self, queue: Queue, entry: QueueEntry, channel: Channel) -> None:
         channel.connection.stats.counts["deliver_get"] += 1
@@ -870,20 +911,11 @@ class Broker:
             entry = queue.pop_head()
             tag = channel.next_delivery_tag()
             if not no_ack:
-                channel.unacked[tag] = Unacked(queue, entry, None)
+                channel.unacked[tag] = (queue, entry, None)
                 queue.unacked += 1
             self._count_delivery(queue, entry, channel)
-            self._emit(
-                "delivered",
-                vhost=queue.vhost,
-                queue=queue.name,
-                message_id=entry.message.id,
-                consumer_tag=None,
-                connection=channel.connection.name,
-                channel=channel.number,
-                delivery_tag=tag,
-                redelivered=entry.redelivered,
-                auto_ack=no_ack,
+            self._record(
+                "delivered", queue, entry.message, None, channel, tag, entry.redelivered, no_ack
             )
             return Delivery(
                 entry.message,
@@ -924,29 +956,84 @@ class Broker:
     def settle(
         self, channel: Channel, delivery_tag: int, multiple: bool, verb: str, requeue: bool
     ) -> None:
-        """basic.ack / basic.nack / basic.reject on one tag, or on every tag up to it."""
+        """basic.ack / basic.nack / basic.reject on one tag, or on every tag up to it.
+        An unknown tag raises 406 here (and closes the channel, as in RabbitMQ)."""
         with self._op(channel):
-            records = self._take_unacked(channel, delivery_tag, multiple)
-            touched: dict[int, Queue] = {}
-            # Newest first, so requeued messages slot back in front of each other in order.
-            for tag, record in reversed(records):
-                queue = record.queue
-                if record.consumer is not None:
-                    record.consumer.unacked -= 1
-                queue.unacked -= 1
-                touched[id(queue)] = queue
-                self._settle_one(channel, tag, record, verb, requeue)
-            for queue in touched.values():
-                if not queue.deleted:
-                    self._dispatch(queue)
-            if channel.global_prefetch:
-                for consumer in list(channel.consumers.values()):
-                    self._dispatch(consumer.queue)
+            self._settle(channel, delivery_tag, multiple, verb, requeue)
 
-    def _settle_one(
-        self, channel: Channel, tag: int, record: Unacked, verb: str, requeue: bool
+    def settle_soon(
+        self, channel: Channel, delivery_tag: int, multiple: bool, verb: str, requeue: bool
     ) -> None:
-        queue, message = record.queue, record.entry.message
+        """The same, without waiting for the broker lock: what a client sends as basic.ack.
+
+        AMQP gives acks no reply, and clients do not wait on them. Neither do we: if another
+        thread holds the lock (a producer, say), it applies this settle before letting go, and
+        this thread carries on. Waiting instead makes a consumer and a producer hand the lock
+        (and the GIL) to each other on every message, which costs more than the work itself.
+        A settle is applied before anything its thread asks of the broker next; an unknown tag
+        closes the channel with 406, which the channel's next call raises, as with pika."""
+        channel.check_open()
+        self._settles.append((channel, delivery_tag, multiple, verb, requeue))
+        self._settle_pending()
+
+    def _settle_pending(self) -> None:
+        """Apply handed-over settles unless the lock is busy (its holder applies them then)."""
+        while self._settles and self._lock.acquire(blocking=False):
+            self._begin()
+            self._release()
+
+    def _apply_settles(self) -> None:
+        settles = self._settles
+        while settles:
+            channel, delivery_tag, multiple, verb, requeue = settles.popleft()
+            if channel.closed:
+                continue  # what follows a channel's close is dropped, as on the wire
+            try:
+                self._settle(channel, delivery_tag, multiple, verb, requeue)
+            except AMQPError as error:
+                self._fail(channel, error)
+            except Exception:  # a bug must not leave the lock held by a thread that is leaving
+                log.exception("settling %s %d on %s failed", verb, delivery_tag, channel.label)
+
+    def _settle(
+        self, channel: Channel, delivery_tag: int, multiple: bool, verb: str, requeue: bool
+    ) -> None:
+        records = self._take_unacked(channel, delivery_tag, multiple)
+        touched: dict[int, Queue] = {}
+        # Newest first, so requeued messages slot back in front of each other in order.
+        for tag, (queue, entry, consumer) in reversed(records):
+            if consumer is not None:
+                consumer.unacked -= 1
+            queue.unacked -= 1
+            touched[id(queue)] = queue
+            if verb == "ack":
+                self._acked(channel, tag, queue, entry)
+            else:
+                self._refused(channel, tag, queue, entry, verb, requeue)
+        for queue in touched.values():
+            if queue.ready and queue.consumers and not queue.deleted:
+                self._dispatch(queue)
+        if channel.global_prefetch:
+            for consumer in list(channel.consumers.values()):
+                self._dispatch(consumer.queue)
+
+    def _acked(self, channel: Channel, tag: int, queue: Queue, entry: QueueEntry) -> None:
+        channel.connection.stats.counts["ack"] += 1
+        queue.counters["acked"] += 1
+        self.totals["acked"] += 1
+        self._record("acked", queue, entry.message, channel, tag)
+
+    def _refused(
+        self,
+        channel: Channel,
+        tag: int,
+        queue: Queue,
+        entry: QueueEntry,
+        verb: str,
+        requeue: bool,
+    ) -> None:
+        """basic.nack or basic.reject: back to the queue, or on to dead-lettering."""
+        message = entry.message
         common = {
             "vhost": queue.vhost,
             "queue": queue.name,
@@ -955,17 +1042,11 @@ class Broker:
             "connection": channel.connection.name,
             "channel": channel.number,
         }
-        if verb == "ack":
-            channel.connection.stats.counts["ack"] += 1
-            queue.counters["acked"] += 1
-            self.totals["acked"] += 1
-            self._emit("acked", **common)
-            return
         self._emit("nacked" if verb == "nack" else "rejected", requeue=requeue, **common)
         if queue.deleted:
             return
         if requeue:
-            queue.requeue(record.entry)
+            queue.requeue(entry)
             self._emit("requeued", **common, depth=len(queue.ready))
         else:
             self._dead_letter(queue, message, "rejected")
@@ -1006,22 +1087,22 @@ class Broker:
         records = list(channel.unacked.items())
         channel.unacked.clear()
         touched: dict[int, Queue] = {}
-        for tag, record in reversed(records):
-            if record.consumer is not None:
-                record.consumer.unacked -= 1
-            record.queue.unacked -= 1
-            if not record.queue.deleted:
-                record.queue.requeue(record.entry)
-                touched[id(record.queue)] = record.queue
+        for tag, (queue, entry, consumer) in reversed(records):
+            if consumer is not None:
+                consumer.unacked -= 1
+            queue.unacked -= 1
+            if not queue.deleted:
+                queue.requeue(entry)
+                touched[id(queue)] = queue
                 self._emit(
                     "requeued",
-                    vhost=record.queue.vhost,
-                    queue=record.queue.name,
-                    message_id=record.entry.message.id,
+                    vhost=queue.vhost,
+                    queue=queue.name,
+                    message_id=entry.message.id,
                     delivery_tag=tag,
                     connection=channel.connection.name,
                     channel=channel.number,
-                    depth=len(record.queue.ready),
+                    depth=len(queue.ready),
                 )
         for queue in touched.values():
             self._dispatch(queue)
@@ -1227,7 +1308,7 @@ def _queue_fields(queue: Queue) -> dict[str, Any]:
 
 class _Transaction:
     """One broker operation: take the lock; on an AMQP error close the channel (or connection)
-    as RabbitMQ would; hand the events to subscribers; release; then run the outbox."""
+    as RabbitMQ would; record the events; release; then run the outbox."""
 
     __slots__ = ("broker", "channel")
 
@@ -1238,12 +1319,12 @@ class _Transaction:
     def __enter__(self) -> None:
         broker = self.broker
         broker._lock.acquire()
-        broker._op_time = broker.clock.wall()
+        broker._begin()
         if self.channel is not None:
             try:
                 self.channel.check_open()
             except BaseException:
-                broker._lock.release()
+                broker._end()
                 raise
 
     def __exit__(self, exc_type: type | None, error: BaseException | None, tb: Any) -> None:
@@ -1256,9 +1337,4 @@ class _Transaction:
             ):
                 broker._fail(self.channel, error)
         finally:
-            if broker._pending_events:
-                if broker.events.record(broker._pending_events):
-                    broker._outbox.append((broker.events.fanout, (broker._pending_events,)))
-                broker._pending_events = []
-            broker._lock.release()
-            broker._drain()
+            broker._end()

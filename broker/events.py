@@ -4,6 +4,12 @@ Each event gets a global sequence number when the broker makes the change (under
 the order of the stream is the order things happened. Subscribers (a web page, a test) each get a
 bounded buffer: a slow subscriber loses the oldest events and is told how many, and the broker
 never waits for it. The last N events stay in a ring buffer so a page opened late can catch up.
+
+The broker records an event as a plain tuple, `(seq, time, type, fields)`, because it records
+five of them for every message and must do so under its lock. `fields` is a dict for the rare
+events (declares, bindings, connections …) and, for the per-message ones, a tuple of the objects
+involved (the message, its queue, the channel …) that `COMPACT_FIELDS` spells out. Readers get
+`Event` objects with plain dict data, built in the reader's thread when it reads.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from typing import Any
 
 from broker.exchanges.base import Binding
 from broker.message import Message, describe_message
+from broker.routing import routing_trace
+
+Record = tuple[int, float, str, Any]  # (seq, time, type, fields): what the broker stores
 
 
 class Lazy:
@@ -39,7 +48,99 @@ def _readable(value: Any) -> Any:
     return value
 
 
+# --- the per-message events, stored as tuples of live objects --------------------------------
+# Each reads only what never changes after the event (names, numbers, the message itself), or
+# what was copied into the tuple when it happened (depths, flags).
+
+
+def _published(message: Any, channel: Any) -> dict[str, Any]:
+    connection = channel.connection
+    return {
+        "vhost": connection.vhost,
+        "exchange": message.exchange,
+        "routing_key": message.routing_key,
+        "message_id": message.id,
+        "size": len(message.body),
+        "connection": connection.name,
+        "channel": channel.number,
+        "message": message,  # described (body preview, properties) only when read
+    }
+
+
+def _routed(
+    vhost: Any,
+    exchange: Any,
+    message: Any,
+    routing_keys: list[str],
+    queues: list[Any],
+    matched: list[Binding],
+    bindings: tuple[Binding, ...],
+    cause: str,
+) -> dict[str, Any]:
+    headers = message.headers
+    return {
+        "vhost": vhost.name,
+        "exchange": exchange.name,
+        "exchange_type": exchange.type,
+        "routing_key": message.routing_key,
+        "message_id": message.id,
+        "cause": cause,
+        "queues": [queue.name for queue in queues],
+        "matched": matched,  # Binding objects: turned into dicts only when read
+        "trace": Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, vhost)),
+    }
+
+
+def _enqueued(queue: Any, message: Any, depth: int) -> dict[str, Any]:
+    return {"vhost": queue.vhost, "queue": queue.name, "message_id": message.id, "depth": depth}
+
+
+def _delivered(
+    queue: Any,
+    message: Any,
+    consumer_tag: str | None,
+    channel: Any,
+    delivery_tag: int,
+    redelivered: bool,
+    auto_ack: bool,
+) -> dict[str, Any]:
+    return {
+        "vhost": queue.vhost,
+        "queue": queue.name,
+        "message_id": message.id,
+        "consumer_tag": consumer_tag,
+        "connection": channel.connection.name,
+        "channel": channel.number,
+        "delivery_tag": delivery_tag,
+        "redelivered": redelivered,
+        "auto_ack": auto_ack,
+    }
+
+
+def _acked(queue: Any, message: Any, channel: Any, delivery_tag: int) -> dict[str, Any]:
+    return {
+        "vhost": queue.vhost,
+        "queue": queue.name,
+        "message_id": message.id,
+        "delivery_tag": delivery_tag,
+        "connection": channel.connection.name,
+        "channel": channel.number,
+    }
+
+
+COMPACT_FIELDS: dict[str, Callable[..., dict[str, Any]]] = {
+    "published": _published,
+    "routed": _routed,
+    "unroutable": _routed,
+    "enqueued": _enqueued,
+    "delivered": _delivered,
+    "acked": _acked,
+}
+
+
 class Event:
+    """One event as readers see it: a number, a time, a type and plain data."""
+
     __slots__ = ("seq", "time", "type", "data")
 
     def __init__(self, seq: int, time: float, type: str, data: dict[str, Any]) -> None:
@@ -47,6 +148,13 @@ class Event:
         self.time = time
         self.type = type
         self.data = data
+
+    @classmethod
+    def from_record(cls, record: Record) -> Event:
+        seq, time, type, fields = record
+        if fields.__class__ is not dict:
+            fields = COMPACT_FIELDS[type](*fields)
+        return cls(seq, time, type, fields)
 
     def get(self, name: str, default: Any = None) -> Any:
         return _readable(self.data.get(name, default))
@@ -61,6 +169,10 @@ class Event:
         return f"<Event #{self.seq} {self.type} {self.data}>"
 
 
+def _events(records: Iterable[Record]) -> list[Event]:
+    return [Event.from_record(record) for record in records]
+
+
 class Subscription:
     """One reader's bounded buffer. `get()` waits for events; `missed` counts what was dropped."""
 
@@ -68,7 +180,7 @@ class Subscription:
         self, stream: EventStream, maxlen: int, types: Iterable[str] | None = None
     ) -> None:
         self._stream = stream
-        self._buffer: deque[Event] = deque()
+        self._buffer: deque[Record] = deque()
         self._maxlen = maxlen
         self._types = frozenset(types) if types else None
         self._cond = threading.Condition(threading.Lock())
@@ -78,18 +190,18 @@ class Subscription:
         # a fan-out still in flight must not hand them over a second time.
         self.after_seq = 0
 
-    def push(self, events: list[Event]) -> None:
+    def push(self, records: list[Record]) -> None:
         """Called by the broker's dispatcher; never blocks beyond a short buffer lock."""
         with self._cond:
-            for event in events:
-                if event.seq <= self.after_seq:
+            for record in records:
+                if record[0] <= self.after_seq:
                     continue
-                if self._types is not None and event.type not in self._types:
+                if self._types is not None and record[2] not in self._types:
                     continue
                 if len(self._buffer) >= self._maxlen:
                     self._buffer.popleft()
                     self.missed += 1
-                self._buffer.append(event)
+                self._buffer.append(record)
             self._cond.notify_all()
 
     def get(self, timeout: float | None = None, max_events: int | None = None) -> list[Event]:
@@ -98,7 +210,8 @@ class Subscription:
             if not self._buffer and not self.closed:
                 self._cond.wait(timeout)
             count = len(self._buffer) if max_events is None else min(max_events, len(self._buffer))
-            return [self._buffer.popleft() for _ in range(count)]
+            records = [self._buffer.popleft() for _ in range(count)]
+        return _events(records)
 
     def take_missed(self) -> int:
         """How many events were dropped since the last call (and reset the count)."""
@@ -120,24 +233,24 @@ class EventStream:
         self._lock = lock  # the broker's lock: record() is only called while it is held
         self.sequence = itertools.count(1)  # numbers events as the broker makes them
         self._seq = 0
-        self._ring: deque[Event] = deque(maxlen=history)
+        self._ring: deque[Record] = deque(maxlen=history)
         self._subscribers: tuple[Subscription, ...] = ()
 
     @property
     def last_seq(self) -> int:
         return self._seq
 
-    def record(self, events: list[Event]) -> bool:
+    def record(self, records: list[Record]) -> bool:
         """Keep one operation's events (numbered from `sequence`) in the ring. The caller holds
         the broker lock; it fans the events out later, if this says anyone is listening."""
-        self._ring.extend(events)
-        self._seq = events[-1].seq
+        self._ring.extend(records)
+        self._seq = records[-1][0]
         return bool(self._subscribers)
 
-    def fanout(self, events: list[Event]) -> None:
+    def fanout(self, records: list[Record]) -> None:
         """Hand events to every subscriber; runs outside the broker lock, in event order."""
         for subscriber in self._subscribers:
-            subscriber.push(events)
+            subscriber.push(records)
 
     def subscribe(self, maxlen: int = 10_000, types: Iterable[str] | None = None) -> Subscription:
         subscription = Subscription(self, maxlen, types)
@@ -155,13 +268,16 @@ class EventStream:
             history = list(self._ring)
             subscription.after_seq = self._seq
             self._subscribers = (*self._subscribers, subscription)
-        return history, subscription
+        return _events(history), subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
 
     def recent(self, limit: int | None = None, since_seq: int = 0) -> list[Event]:
+        """The last events still in the ring (after `since_seq`, at most `limit` of them)."""
         with self._lock:
-            events = [e for e in self._ring if e.seq > since_seq]
-        return events if limit is None else events[-limit:]
+            records = list(self._ring)
+        if since_seq:
+            records = [r for r in records if r[0] > since_seq]
+        return _events(records if limit is None else records[-limit:])

@@ -30,6 +30,7 @@ class Exchange:
         self.router = ROUTERS[type]()
         # A tuple, replaced on every change, so an event can keep a cheap, stable snapshot.
         self.bindings: tuple[Binding, ...] = ()
+        self.exchange_bindings = 0  # how many lead to other exchanges (routing takes a detour)
         self.counters = {"published": 0, "routed": 0, "unroutable": 0}
         self.rates = RateMeter(self.counters, EXCHANGE_STATS, now)
 
@@ -39,10 +40,12 @@ class Exchange:
 
     def add_binding(self, binding: Binding) -> None:
         self.bindings = (*self.bindings, binding)
+        self.exchange_bindings += binding.destination_kind == "exchange"
         self.router.add(binding)
 
     def remove_binding(self, binding: Binding) -> None:
         self.bindings = tuple(b for b in self.bindings if b is not binding)
+        self.exchange_bindings -= binding.destination_kind == "exchange"
         self.router.remove(binding)
 
     def find_binding(self, key: tuple) -> Binding | None:

@@ -131,8 +131,12 @@ class Queue:
 
     def expiry_for(self, message: Message, now: float) -> float | None:
         """When a message enqueued now expires: the sooner of queue TTL and message TTL."""
-        ttls = [t for t in (self.message_ttl, _message_ttl(message)) if t is not None]
-        return now + min(ttls) if ttls else None
+        ttl = self.message_ttl
+        expiration = message.properties.expiration
+        if expiration is not None:
+            own = int(expiration) / 1000
+            ttl = own if ttl is None else min(ttl, own)
+        return None if ttl is None else now + ttl
 
     def purge(self) -> list[QueueEntry]:
         entries = list(self.ready)
@@ -182,8 +186,3 @@ class Queue:
             "counters": dict(self.counters),
             "message_stats": self.rates.message_stats(now),
         }
-
-
-def _message_ttl(message: Message) -> float | None:
-    expiration = message.properties.expiration
-    return None if expiration is None else int(expiration) / 1000

@@ -356,7 +356,7 @@ class SimulatedConsumer(Simulation):
             self.counters["failed"] += 1
         if not failed:
             if manual:
-                channel.basic_ack(delivery.delivery_tag)
+                channel.send_settle("ack", delivery.delivery_tag)
                 self.counters["acked"] += 1
             return
         on_failure = self.options["on_failure"]
@@ -365,10 +365,10 @@ class SimulatedConsumer(Simulation):
         elif not manual:
             return  # auto-ack: the message is already gone; a failure can only be counted
         elif on_failure == "nack-requeue":
-            channel.basic_nack(delivery.delivery_tag, requeue=True)
+            channel.send_settle("nack", delivery.delivery_tag, requeue=True)
             self.counters["nacked"] += 1
         else:
-            channel.basic_reject(delivery.delivery_tag, requeue=False)
+            channel.send_settle("reject", delivery.delivery_tag, requeue=False)
             self.counters["rejected"] += 1
 
     def _crash(self) -> None:

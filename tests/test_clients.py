@@ -163,15 +163,20 @@ def test_closing_a_connection_requeues_unacked_and_deletes_exclusive_queues(brok
         assert info.value.reply_code == 404
 
 
-def test_a_channel_error_stops_its_consumer_workers(broker):
+def test_an_unknown_tag_closes_the_channel_and_stops_its_consumer_workers(broker):
     connection = BlockingConnection(broker)
     channel = connection.channel()
     channel.queue_declare("q")
     channel.basic_consume("q", lambda *args: None)
-    with pytest.raises(AMQPError):
-        channel.basic_ack(42)
+    channel.basic_ack(42)  # sent, not awaited, as pika sends it
     channel.start_consuming(timeout=5)  # returns: the channel is closed and its workers stopped
     assert not channel.is_open
+    with pytest.raises(AMQPError) as info:  # the channel's next call says why, as in pika
+        channel.queue_declare("q")
+    assert (info.value.reply_code, info.value.reply_text) == (
+        406,
+        "PRECONDITION_FAILED - unknown delivery tag 42",
+    )
     connection.close()
 
 

@@ -1,6 +1,7 @@
 """Thread-safety, proven under load: many publisher threads, consumers that randomly nack and
 requeue, and checks that nothing is lost, nothing is duplicated except as a redelivery, and each
-publisher's order is kept for messages that were never requeued."""
+publisher's order is kept for messages that were never requeued. Then the hand-over of acks to a
+busy lock's holder, step by step, with a clock that stops a thread inside an operation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 
-from broker import Broker
+from broker import Broker, VirtualClock
 from broker.clients.aio import connect
 from broker.clients.blocking import BlockingConnection
 
@@ -223,3 +224,99 @@ def test_concurrent_declares_binds_and_deletes_keep_state_consistent(broker):
     queue_names = {q["name"] for q in snapshot["queues"]}
     for binding in snapshot["bindings"]:
         assert binding["destination"] in queue_names, "no binding may outlive its queue"
+
+
+class GatedClock(VirtualClock):
+    """Stops one named thread the next time it reads the time, which the broker does while it
+    holds its lock: that thread is then "in the middle of an operation" until `go` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop_thread: str | None = None
+        self.stopped = threading.Event()
+        self.go = threading.Event()
+
+    def wall(self) -> float:
+        if threading.current_thread().name == self.stop_thread:
+            self.stop_thread = None
+            self.stopped.set()
+            self.go.wait(10)
+        return super().wall()
+
+
+def busy_broker_while(broker: Broker, clock: GatedClock, operation) -> threading.Thread:
+    """Start `operation` on a thread named "busy" and return once it holds the broker lock."""
+    clock.stop_thread = "busy"
+    thread = threading.Thread(target=operation, name="busy")
+    thread.start()
+    assert clock.stopped.wait(5) and broker._lock.locked()
+    return thread
+
+
+def in_thread(action) -> threading.Thread:
+    thread = threading.Thread(target=action)
+    thread.start()
+    return thread
+
+
+def one_unacked(broker: Broker, queue: str = "q"):
+    channel = broker.connect("consumer").channel()
+    channel.queue_declare(queue)
+    channel.basic_publish("", queue, b"first")
+    return channel, channel.basic_get(queue)
+
+
+def test_an_ack_does_not_wait_for_a_busy_broker_and_lands_before_it_is_free():
+    clock = GatedClock()
+    broker = Broker(clock=clock)
+    consumer, delivery = one_unacked(broker)
+    producer = broker.connect("producer").channel()
+    busy = busy_broker_while(broker, clock, lambda: producer.basic_publish("", "q", b"second"))
+    acker = in_thread(lambda: consumer.send_settle("ack", delivery.delivery_tag))
+    acker.join(2)
+    assert not acker.is_alive(), "the ack waited for the lock"
+    assert delivery.delivery_tag in consumer.unacked, "not applied while the lock is busy"
+    clock.go.set()
+    busy.join(5)
+    assert not consumer.unacked, "the busy thread applied it before letting go of the lock"
+    last = broker.events.recent(limit=4)
+    assert sorted(e.type for e in last) == ["acked", "enqueued", "published", "routed"]
+    assert broker.queue_depths()["q"] == (1, 0, 0)
+    broker.close()
+
+
+def test_a_handed_over_ack_comes_before_its_threads_next_call():
+    clock = GatedClock()
+    broker = Broker(clock=clock)
+    consumer, delivery = one_unacked(broker)
+    producer = broker.connect("producer").channel()
+    busy = busy_broker_while(broker, clock, lambda: producer.basic_publish("", "q", b"second"))
+
+    def ack_then_close() -> None:
+        consumer.send_settle("ack", delivery.delivery_tag)
+        consumer.close()  # would requeue the message if it came before the ack
+
+    closer = in_thread(ack_then_close)
+    clock.go.set()
+    busy.join(5)
+    closer.join(5)
+    types = [e.type for e in broker.events.recent()]
+    assert "acked" in types and "requeued" not in types
+    assert broker.queue_depths()["q"] == (1, 0, 0)
+    broker.close()
+
+
+def test_an_unknown_tag_handed_over_closes_the_channel_with_406():
+    clock = GatedClock()
+    broker = Broker(clock=clock)
+    consumer, delivery = one_unacked(broker)
+    producer = broker.connect("producer").channel()
+    busy = busy_broker_while(broker, clock, lambda: producer.basic_publish("", "q", b"second"))
+    in_thread(lambda: consumer.send_settle("ack", 99)).join(2)
+    clock.go.set()
+    busy.join(5)
+    assert consumer.closed
+    assert consumer.close_error.reply_text == "PRECONDITION_FAILED - unknown delivery tag 99"
+    assert broker.queue_depths()["q"] == (2, 0, 0), "its unacked message went back"
+    assert producer.basic_get("q").redelivered, "first in line again, marked redelivered"
+    broker.close()

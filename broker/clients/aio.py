@@ -93,6 +93,8 @@ class IncomingMessage:
     reply_to = property(lambda self: self._delivery.properties.reply_to)
     broker_message_id = property(lambda self: self._delivery.message.id)
 
+    # Settles are sent, not awaited, as aio-pika sends them (see Broker.settle_soon).
+
     def _settle(self) -> None:
         if self.processed:
             raise RuntimeError("message already processed (acked, nacked or rejected)")
@@ -100,15 +102,15 @@ class IncomingMessage:
 
     async def ack(self, multiple: bool = False) -> None:
         self._settle()
-        self._channel.channel.basic_ack(self.delivery_tag, multiple)
+        self._channel.channel.send_settle("ack", self.delivery_tag, multiple)
 
     async def nack(self, multiple: bool = False, requeue: bool = True) -> None:
         self._settle()
-        self._channel.channel.basic_nack(self.delivery_tag, multiple, requeue)
+        self._channel.channel.send_settle("nack", self.delivery_tag, multiple, requeue)
 
     async def reject(self, requeue: bool = False) -> None:
         self._settle()
-        self._channel.channel.basic_reject(self.delivery_tag, requeue)
+        self._channel.channel.send_settle("reject", self.delivery_tag, False, requeue)
 
     @asynccontextmanager
     async def process(

@@ -277,16 +277,19 @@ class BlockingChannel:
             if not self.channel.closed:
                 self.channel.basic_cancel(tag)
 
+    # Settles are sent, not awaited, as pika sends basic.ack: an unknown tag closes the channel
+    # (406) and the channel's next call raises it. See Broker.settle_soon for why.
+
     def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
-        self.channel.basic_ack(delivery_tag, multiple)
+        self.channel.send_settle("ack", delivery_tag, multiple)
 
     def basic_nack(
         self, delivery_tag: int = 0, multiple: bool = False, requeue: bool = True
     ) -> None:
-        self.channel.basic_nack(delivery_tag, multiple, requeue)
+        self.channel.send_settle("nack", delivery_tag, multiple, requeue)
 
     def basic_reject(self, delivery_tag: int, requeue: bool = True) -> None:
-        self.channel.basic_reject(delivery_tag, requeue)
+        self.channel.send_settle("reject", delivery_tag, False, requeue)
 
     def basic_recover(self, requeue: bool = True) -> None:
         self.channel.basic_recover(requeue)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 
@@ -98,8 +99,9 @@ class Router(Protocol):
 
     def remove(self, binding: Binding) -> None: ...
 
-    def route(self, routing_key: str, headers: dict[str, Any]) -> list[Binding]:
-        """The bindings a message with this routing key and headers matches."""
+    def route(self, routing_key: str, headers: dict[str, Any]) -> Sequence[Binding]:
+        """The bindings a message with this routing key and headers matches. Callers may keep
+        the result (an event does): a router never changes one it has handed out."""
 
     def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> str | None:
         """None when the binding matches; otherwise why not, in words a student can follow."""

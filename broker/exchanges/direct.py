@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from broker.exchanges.base import Binding
@@ -11,23 +12,26 @@ class DirectRouter:
     type_name = "direct"
 
     def __init__(self) -> None:
-        self._by_key: dict[str, list[Binding]] = {}
+        # Each key's bindings as a tuple, replaced on change: route() hands it out as it is.
+        self._by_key: dict[str, tuple[Binding, ...]] = {}
 
     def validate(self, binding: Binding) -> None:
         return None
 
     def add(self, binding: Binding) -> None:
-        self._by_key.setdefault(binding.routing_key, []).append(binding)
+        key = binding.routing_key
+        self._by_key[key] = (*self._by_key.get(key, ()), binding)
 
     def remove(self, binding: Binding) -> None:
-        bucket = self._by_key.get(binding.routing_key, [])
-        if binding in bucket:
-            bucket.remove(binding)
-        if not bucket:
-            self._by_key.pop(binding.routing_key, None)
+        key = binding.routing_key
+        bucket = tuple(b for b in self._by_key.get(key, ()) if b is not binding)
+        if bucket:
+            self._by_key[key] = bucket
+        else:
+            self._by_key.pop(key, None)
 
-    def route(self, routing_key: str, headers: dict[str, Any]) -> list[Binding]:
-        return self._by_key.get(routing_key, [])
+    def route(self, routing_key: str, headers: dict[str, Any]) -> Sequence[Binding]:
+        return self._by_key.get(routing_key, ())
 
     def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> str | None:
         if binding.routing_key == routing_key:

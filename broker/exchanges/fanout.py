@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from broker.exchanges.base import Binding
@@ -11,19 +12,18 @@ class FanoutRouter:
     type_name = "fanout"
 
     def __init__(self) -> None:
-        self._bindings: list[Binding] = []
+        self._bindings: tuple[Binding, ...] = ()  # replaced on change: route() hands it out
 
     def validate(self, binding: Binding) -> None:
         return None
 
     def add(self, binding: Binding) -> None:
-        self._bindings.append(binding)
+        self._bindings = (*self._bindings, binding)
 
     def remove(self, binding: Binding) -> None:
-        if binding in self._bindings:
-            self._bindings.remove(binding)
+        self._bindings = tuple(b for b in self._bindings if b is not binding)
 
-    def route(self, routing_key: str, headers: dict[str, Any]) -> list[Binding]:
+    def route(self, routing_key: str, headers: dict[str, Any]) -> Sequence[Binding]:
         return self._bindings
 
     def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> str | None:
