@@ -197,6 +197,52 @@ def test_slow_reader_back_pressure_then_catch_up(amqp_broker: Broker, amqp_url: 
     client.close()
 
 
+def consume_until(connection, got: list, count: int, seconds: float = 5) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while len(got) < count and time.monotonic() < deadline:
+        connection.process_data_events(time_limit=0.05)
+
+
+def test_a_refill_held_back_for_company_still_goes_out_alone(amqp_url: str) -> None:
+    """A consumer holding many unacked messages gets its refills in batches, but one ack that
+    nobody follows still brings the next message (the listener's DELIVERY_DELAY)."""
+    queue = unique("refill")
+    client = pika_connect(amqp_url)
+    channel = client.channel()
+    channel.queue_declare(queue)
+    for number in range(101):
+        channel.basic_publish("", queue, b"%d" % number)
+    channel.basic_qos(prefetch_count=100)
+    got: list = []
+    channel.basic_consume(queue, lambda c, method, p, body: got.append((method, body)))
+    consume_until(client, got, 100)
+    assert len(got) == 100
+    channel.basic_ack(got[0][0].delivery_tag)  # room for one; the client still holds 99
+    consume_until(client, got, 101)
+    assert got[-1][1] == b"100"
+    client.close()
+
+
+def test_refills_one_ack_at_a_time_arrive_complete_and_in_order(amqp_url: str) -> None:
+    queue = unique("refills")
+    client = pika_connect(amqp_url)
+    channel = client.channel()
+    channel.queue_declare(queue)
+    for number in range(2_000):
+        channel.basic_publish("", queue, b"%d" % number)
+    channel.basic_qos(prefetch_count=100)
+    got: list[bytes] = []
+
+    def on_message(ch, method, properties, body) -> None:  # noqa: ANN001
+        got.append(body)
+        ch.basic_ack(method.delivery_tag)
+
+    channel.basic_consume(queue, on_message)
+    consume_until(client, got, 2_000, seconds=20)
+    assert got == [b"%d" % number for number in range(2_000)]
+    client.close()
+
+
 # --- aio-pika -------------------------------------------------------------------------------
 
 

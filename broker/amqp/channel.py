@@ -387,7 +387,7 @@ class AMQPChannel:
             message.routing_key,
             delivery.message_count or 0,
         )
-        self._write_content(get_ok, message)
+        self.connection.emit(self._content(get_ok, message))
 
     def on_basic_recover(self, method: commands.Basic.Recover) -> None:
         self.core.basic_recover(method.requeue)
@@ -434,14 +434,14 @@ class AMQPChannel:
         connection.drain_inbox()
         connection.emit(encode_method(self.number, build(cls, **fields)))
 
-    def _write_content(self, method_frame: bytes, message: Message) -> None:
+    def _content(self, method_frame: bytes, message: Message) -> bytes:
+        """A method frame with the message's header and body frames, ready for one write."""
         header = message.amqp_header
         if header is None:
             header = encode_content_header(message.properties, len(message.body))
-        connection = self.connection
-        parts = content_frames(self.number, header, message.body, connection.frame_max)
+        parts = content_frames(self.number, header, message.body, self.connection.frame_max)
         parts.insert(0, method_frame)
-        connection.emit(b"".join(parts))
+        return b"".join(parts)
 
     def _write_delivery(self, delivery: Delivery) -> None:
         if self.state != OPEN and self.state != CLIENT_CLOSING:
@@ -458,7 +458,7 @@ class AMQPChannel:
             connection.shortstr(message.exchange),
             connection.shortstr(message.routing_key),
         )
-        self._write_content(method_frame, message)
+        connection.emit_delivery(self, self._content(method_frame, message))
 
     def _write_return(self, returned: Returned) -> None:
         if self.state != OPEN:
@@ -471,7 +471,7 @@ class AMQPChannel:
             message.exchange,
             message.routing_key,
         )
-        self._write_content(method_frame, message)
+        self.connection.emit(self._content(method_frame, message))
 
     def _write_confirm(self, confirm: tuple[int, bool, bool]) -> None:
         if self.state == OPEN:

@@ -8,7 +8,8 @@ everything already in the inbox (a channel's close-ok after its last delivery), 
 basic.consume-ok, which must come before the consumer's first delivery.
 
 Output is collected while a batch of input is processed and written in one go, so a burst of
-publishes costs one write for all their confirms.
+publishes costs one write for all their confirms. Deliveries to a client that still holds plenty
+of earlier ones may wait a moment for company (see DELIVERY_BATCH).
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ CHANNEL_CLOSE_OK = commands.Channel.CloseOk.index
 HANDSHAKE_TIMEOUT = 10.0  # seconds from TCP accept to connection.open, as in RabbitMQ
 CLOSE_TIMEOUT = 2.0  # how long to wait for connection.close-ok before dropping the socket
 WRITE_BUFFER_HIGH = 512 * 1024  # pause reading and deliveries above this much unsent output
+# A consumer acks one message at a time, and each ack frees room for one more delivery. Written
+# one by one, those refills reach the client one per read, and a client library like pika then
+# spends most of its time going round its I/O loop (measured: 14k msgs/s, client at 100% CPU).
+# So while a channel's client still holds at least DELIVERY_BATCH unacked deliveries (work in
+# hand for a while), its refills wait until DELIVERY_BATCH have gathered or DELIVERY_DELAY has
+# passed (27k msgs/s). A client holding fewer, and every other frame, is written at once.
+DELIVERY_BATCH = 32
+READ_BUFFER = 64 * 1024  # bytes read from the socket at most at a time
+DELIVERY_DELAY = 0.001  # seconds
 
 SERVER_CAPABILITIES = {
     "publisher_confirms": True,
@@ -91,8 +101,12 @@ def server_properties(version: str) -> dict[str, Any]:
     }
 
 
-class AMQPConnection(asyncio.Protocol):
-    """The listener's side of one TCP connection (an asyncio protocol)."""
+class AMQPConnection(asyncio.BufferedProtocol):
+    """The listener's side of one TCP connection (an asyncio protocol).
+
+    A buffered protocol: the socket is read into one buffer of ours, where a plain protocol
+    would have asyncio allocate a fresh 256 KiB bytes object for every read (three extra system
+    calls a read, measured on the confirm round trip, where each publish is one read)."""
 
     def __init__(self, server: AMQPServer) -> None:
         self.server = server
@@ -112,10 +126,14 @@ class AMQPConnection(asyncio.Protocol):
         self.auth_failure_close = False
         self.name = ""
         self.error_method = (0, 0)
+        self._read_buffer = memoryview(bytearray(READ_BUFFER))
         self._partial: bytearray | None = None
         self._need = 0
         self._inbox: deque[tuple[Callable[[Any], None], Any]] = deque()
         self._out: list[bytes] = []
+        self._urgent = False  # _out holds more than deliveries: write it without delay
+        self._held: dict[AMQPChannel, int] = {}  # deliveries in _out, per channel
+        self._delivery_timer: asyncio.TimerHandle | None = None
         self._pending_ack: list[int] | None = None  # [channel, seq]: a confirm not yet written
         self._receiving = False
         self._wake_pending = False
@@ -137,6 +155,12 @@ class AMQPConnection(asyncio.Protocol):
         self._last_received = self.loop.time()
         self._timer = self.loop.call_later(HANDSHAKE_TIMEOUT, self._handshake_timeout)
         self.server.connections.add(self)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self._read_buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         if self.state == CLOSED:
@@ -171,6 +195,8 @@ class AMQPConnection(asyncio.Protocol):
         self._cancel_timer()
         self._inbox.clear()
         self._out.clear()
+        if self._delivery_timer is not None:
+            self._delivery_timer.cancel()
         self.server.connections.discard(self)
         if self.core is not None and not self.core.closed:
             reason = "client unexpectedly closed TCP connection" if was != CLOSING else "closed"
@@ -201,7 +227,7 @@ class AMQPConnection(asyncio.Protocol):
         if data[:8] != PROTOCOL_HEADER:
             log.info("AMQP listener: %s sent %r, not AMQP 0-9-1", self.name, data[:8])
             self._out.append(PROTOCOL_HEADER)
-            self._flush()
+            self._write()
             self.state = CLOSED
             assert self.transport is not None
             self.transport.close()
@@ -488,15 +514,19 @@ class AMQPConnection(asyncio.Protocol):
         if self._pending_ack is not None:
             self._write_pending_ack()
         self._out.append(data)
+        self._urgent = True
 
-    def emit_parts(self, parts: list[bytes]) -> None:
+    def emit_delivery(self, channel: AMQPChannel, data: bytes) -> None:
+        """A basic.deliver with its content: the one kind of output that may wait (_flush)."""
         if self._pending_ack is not None:
             self._write_pending_ack()
-        self._out += parts
+        self._out.append(data)
+        self._held[channel] = self._held.get(channel, 0) + 1
 
     def emit_confirm(self, channel: int, seq: int, ack: bool, multiple: bool) -> None:
         """Confirms come in sequence order; a run of acks on one channel becomes one
         basic.ack with multiple=true, as RabbitMQ does."""
+        self._urgent = True
         pending = self._pending_ack
         if ack and not multiple:
             if pending is not None and pending[0] == channel:
@@ -515,6 +545,27 @@ class AMQPConnection(asyncio.Protocol):
         self._out.append(confirm_frame(channel, seq, True, multiple))
 
     def _flush(self) -> None:
+        """Write the output, unless it is only deliveries to a client busy with earlier ones."""
+        if not self._urgent and self._held and self._client_busy():
+            if self._delivery_timer is None:
+                self._delivery_timer = self.loop.call_later(DELIVERY_DELAY, self._write)
+            return
+        self._write()
+
+    def _client_busy(self) -> bool:
+        """Does every channel we hold deliveries for have DELIVERY_BATCH others in hand?
+        (The unacked count is read without the broker lock: a size, for a heuristic.)"""
+        for channel, held in self._held.items():
+            if held >= DELIVERY_BATCH or len(channel.core.unacked) - held < DELIVERY_BATCH:
+                return False
+        return True
+
+    def _write(self) -> None:
+        if self._delivery_timer is not None:
+            self._delivery_timer.cancel()
+            self._delivery_timer = None
+        self._urgent = False
+        self._held.clear()
         if self._pending_ack is not None:
             self._write_pending_ack()
         out = self._out
@@ -595,7 +646,7 @@ class AMQPConnection(asyncio.Protocol):
             self._hang_up()
 
     def _hang_up(self) -> None:
-        self._flush()
+        self._write()
         self.state = CLOSED
         self._cancel_timer()
         if self.transport is not None:
