@@ -1,7 +1,7 @@
 """The same pika workload against QueueLab's AMQP listener and a real RabbitMQ, alternating.
 
-    .venv/bin/python bench/amqp_vs_rabbitmq.py            # N=20000, 3 rounds
-    .venv/bin/python bench/amqp_vs_rabbitmq.py -n 50000 -r 5
+    .venv/bin/python bench/amqp_vs_rabbitmq.py            # N=20000, 5 rounds
+    .venv/bin/python bench/amqp_vs_rabbitmq.py -n 50000 -r 9
 
 Workload (pika BlockingConnection, one connection per broker, a fresh queue each round):
   publish  N messages of 100 bytes, no confirms; timed until the broker reports all N in the
@@ -40,8 +40,10 @@ def serve() -> None:
     sys.path.insert(0, str(ROOT))
     from broker import Broker
     from broker.amqp import AMQPServer
+    from broker.gc_tuning import tune_for_broker
 
-    broker = Broker(history=1000)
+    tune_for_broker()  # as `python app.py` runs
+    broker = Broker()
     server = AMQPServer(broker, port=0).start()
     print(server.port, flush=True)
     sys.stdin.read()
@@ -107,7 +109,7 @@ STEPS = ("publish", "consume", "confirm")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=20000, help="messages per round (default 20000)")
-    parser.add_argument("-r", "--rounds", type=int, default=3, help="rounds per broker")
+    parser.add_argument("-r", "--rounds", type=int, default=5, help="rounds per broker")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
