@@ -203,16 +203,22 @@ def consume_until(connection, got: list, count: int, seconds: float = 5) -> None
         connection.process_data_events(time_limit=0.05)
 
 
+def numbered_queue(amqp_url: str, count: int):  # noqa: ANN201
+    """A pika connection, and a channel with prefetch 100 on a new queue of b"0", b"1", …"""
+    client = pika_connect(amqp_url)
+    channel = client.channel()
+    queue = unique("numbered")
+    channel.queue_declare(queue)
+    for number in range(count):
+        channel.basic_publish("", queue, b"%d" % number)
+    channel.basic_qos(prefetch_count=100)
+    return client, channel, queue
+
+
 def test_a_refill_held_back_for_company_still_goes_out_alone(amqp_url: str) -> None:
     """A consumer holding many unacked messages gets its refills in batches, but one ack that
     nobody follows still brings the next message (the listener's DELIVERY_DELAY)."""
-    queue = unique("refill")
-    client = pika_connect(amqp_url)
-    channel = client.channel()
-    channel.queue_declare(queue)
-    for number in range(101):
-        channel.basic_publish("", queue, b"%d" % number)
-    channel.basic_qos(prefetch_count=100)
+    client, channel, queue = numbered_queue(amqp_url, 101)
     got: list = []
     channel.basic_consume(queue, lambda c, method, p, body: got.append((method, body)))
     consume_until(client, got, 100)
@@ -224,13 +230,7 @@ def test_a_refill_held_back_for_company_still_goes_out_alone(amqp_url: str) -> N
 
 
 def test_refills_one_ack_at_a_time_arrive_complete_and_in_order(amqp_url: str) -> None:
-    queue = unique("refills")
-    client = pika_connect(amqp_url)
-    channel = client.channel()
-    channel.queue_declare(queue)
-    for number in range(2_000):
-        channel.basic_publish("", queue, b"%d" % number)
-    channel.basic_qos(prefetch_count=100)
+    client, channel, queue = numbered_queue(amqp_url, 2_000)
     got: list[bytes] = []
 
     def on_message(ch, method, properties, body) -> None:  # noqa: ANN001

@@ -244,79 +244,72 @@ class GatedClock(VirtualClock):
         return super().wall()
 
 
-def busy_broker_while(broker: Broker, clock: GatedClock, operation) -> threading.Thread:
-    """Start `operation` on a thread named "busy" and return once it holds the broker lock."""
-    clock.stop_thread = "busy"
-    thread = threading.Thread(target=operation, name="busy")
+class BusyBroker:
+    """A broker, a consumer holding one unacked message ("first"), and a producer thread stopped
+    in the middle of publishing "second": it holds the broker lock until `finish()`."""
+
+    def __init__(self) -> None:
+        self.clock = GatedClock()
+        self.broker = Broker(clock=self.clock)
+        self.consumer = self.broker.connect("consumer").channel()
+        self.consumer.queue_declare("q")
+        self.consumer.basic_publish("", "q", b"first")
+        self.delivery = self.consumer.basic_get("q")
+        self.producer = self.broker.connect("producer").channel()
+        self.clock.stop_thread = "busy"
+        self._busy = in_thread(lambda: self.producer.basic_publish("", "q", b"second"), "busy")
+        assert self.clock.stopped.wait(5) and self.broker._lock.locked()
+
+    def finish(self) -> None:
+        self.clock.go.set()
+        self._busy.join(5)
+
+
+def in_thread(action, name: str | None = None) -> threading.Thread:
+    thread = threading.Thread(target=action, name=name)
     thread.start()
-    assert clock.stopped.wait(5) and broker._lock.locked()
     return thread
 
 
-def in_thread(action) -> threading.Thread:
-    thread = threading.Thread(target=action)
-    thread.start()
-    return thread
+@pytest.fixture
+def busy():
+    busy = BusyBroker()
+    yield busy
+    busy.broker.close()
 
 
-def one_unacked(broker: Broker, queue: str = "q"):
-    channel = broker.connect("consumer").channel()
-    channel.queue_declare(queue)
-    channel.basic_publish("", queue, b"first")
-    return channel, channel.basic_get(queue)
-
-
-def test_an_ack_does_not_wait_for_a_busy_broker_and_lands_before_it_is_free():
-    clock = GatedClock()
-    broker = Broker(clock=clock)
-    consumer, delivery = one_unacked(broker)
-    producer = broker.connect("producer").channel()
-    busy = busy_broker_while(broker, clock, lambda: producer.basic_publish("", "q", b"second"))
-    acker = in_thread(lambda: consumer.send_settle("ack", delivery.delivery_tag))
+def test_an_ack_does_not_wait_for_a_busy_broker_and_lands_before_it_is_free(busy):
+    tag = busy.delivery.delivery_tag
+    acker = in_thread(lambda: busy.consumer.send_settle("ack", tag))
     acker.join(2)
     assert not acker.is_alive(), "the ack waited for the lock"
-    assert delivery.delivery_tag in consumer.unacked, "not applied while the lock is busy"
-    clock.go.set()
-    busy.join(5)
-    assert not consumer.unacked, "the busy thread applied it before letting go of the lock"
-    last = broker.events.recent(limit=4)
+    assert tag in busy.consumer.unacked, "not applied while the lock is busy"
+    busy.finish()
+    assert not busy.consumer.unacked, "the busy thread applied it before letting go of the lock"
+    last = busy.broker.events.recent(limit=4)
     assert sorted(e.type for e in last) == ["acked", "enqueued", "published", "routed"]
-    assert broker.queue_depths()["q"] == (1, 0, 0)
-    broker.close()
+    assert busy.broker.queue_depths()["q"] == (1, 0, 0)
 
 
-def test_a_handed_over_ack_comes_before_its_threads_next_call():
-    clock = GatedClock()
-    broker = Broker(clock=clock)
-    consumer, delivery = one_unacked(broker)
-    producer = broker.connect("producer").channel()
-    busy = busy_broker_while(broker, clock, lambda: producer.basic_publish("", "q", b"second"))
-
+def test_a_handed_over_ack_comes_before_its_threads_next_call(busy):
     def ack_then_close() -> None:
-        consumer.send_settle("ack", delivery.delivery_tag)
-        consumer.close()  # would requeue the message if it came before the ack
+        busy.consumer.send_settle("ack", busy.delivery.delivery_tag)
+        busy.consumer.close()  # would requeue the message if it came before the ack
 
     closer = in_thread(ack_then_close)
-    clock.go.set()
-    busy.join(5)
+    while not busy.broker._settles and closer.is_alive():
+        time.sleep(0.001)  # until the ack is handed over; close() then waits for the lock
+    busy.finish()
     closer.join(5)
-    types = [e.type for e in broker.events.recent()]
+    types = [e.type for e in busy.broker.events.recent()]
     assert "acked" in types and "requeued" not in types
-    assert broker.queue_depths()["q"] == (1, 0, 0)
-    broker.close()
+    assert busy.broker.queue_depths()["q"] == (1, 0, 0)
 
 
-def test_an_unknown_tag_handed_over_closes_the_channel_with_406():
-    clock = GatedClock()
-    broker = Broker(clock=clock)
-    consumer, delivery = one_unacked(broker)
-    producer = broker.connect("producer").channel()
-    busy = busy_broker_while(broker, clock, lambda: producer.basic_publish("", "q", b"second"))
-    in_thread(lambda: consumer.send_settle("ack", 99)).join(2)
-    clock.go.set()
-    busy.join(5)
-    assert consumer.closed
-    assert consumer.close_error.reply_text == "PRECONDITION_FAILED - unknown delivery tag 99"
-    assert broker.queue_depths()["q"] == (2, 0, 0), "its unacked message went back"
-    assert producer.basic_get("q").redelivered, "first in line again, marked redelivered"
-    broker.close()
+def test_an_unknown_tag_handed_over_closes_the_channel_with_406(busy):
+    in_thread(lambda: busy.consumer.send_settle("ack", 99)).join(2)
+    busy.finish()
+    assert busy.consumer.closed
+    assert busy.consumer.close_error.reply_text == "PRECONDITION_FAILED - unknown delivery tag 99"
+    assert busy.broker.queue_depths()["q"] == (2, 0, 0), "its unacked message went back"
+    assert busy.producer.basic_get("q").redelivered, "first in line again, marked redelivered"
