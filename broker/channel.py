@@ -33,35 +33,15 @@ _connection_ids = itertools.count(1)
 Unacked = tuple["Queue", QueueEntry, "Consumer | None"]
 
 
+@dataclass(slots=True)
 class PublishResult:
     """What happened to one publish: the confirm a publisher would get, and any return."""
 
-    __slots__ = ("queues", "confirmed", "returned", "sequence", "message_id")
-
-    def __init__(
-        self,
-        queues: list[Queue],
-        confirmed: bool,
-        returned: bool,
-        sequence: int | None = None,
-        message_id: int | None = None,
-    ) -> None:
-        self.queues = queues  # the queues it was routed to
-        self.confirmed = confirmed  # True = basic.ack, False = basic.nack (a queue refused it)
-        self.returned = returned  # mandatory and unroutable: sent back with 312 NO_ROUTE
-        self.sequence = sequence  # the confirm sequence number, in confirm mode
-        self.message_id = message_id  # the broker's id for it, as in its events
-
-    @property
-    def routed_to(self) -> list[str]:
-        """The names of the queues it was routed to."""
-        return [queue.name for queue in self.queues]
-
-    def __repr__(self) -> str:
-        return (
-            f"<PublishResult routed_to={self.routed_to} confirmed={self.confirmed} "
-            f"returned={self.returned} sequence={self.sequence}>"
-        )
+    routed_to: list[str]  # the names of the queues it was routed to
+    confirmed: bool  # True = basic.ack, False = basic.nack (a queue refused it)
+    returned: bool  # mandatory and unroutable: sent back with 312 NO_ROUTE
+    sequence: int | None = None  # the confirm sequence number, in confirm mode
+    message_id: int | None = None  # the broker's id for it, as in its events
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ deliveries in the order the broker decided them.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
@@ -82,7 +83,7 @@ class Broker:
     def __init__(self, clock: Clock | None = None, history: int = 20_000) -> None:
         self.clock = clock or RealClock()
         self._lock = threading.Lock()
-        self.events = EventStream(self._lock, history)
+        self.events = EventStream(self._op, history)
         self._event_seq = self.events.sequence
         self._pending_events: list[Record] = []
         self._op_time = 0.0  # wall time of the operation in progress: one clock read per op
@@ -123,13 +124,15 @@ class Broker:
         self._settle_pending()
 
     def _release(self) -> None:
-        if self._settles:
-            self._apply_settles()
-        if self._pending_events:
-            if self.events.record(self._pending_events):
-                self._outbox.append((self.events.fanout, (self._pending_events,)))
-            self._pending_events = []
-        self._lock.release()
+        try:
+            if self._settles:
+                self._apply_settles()
+            if self._pending_events:
+                if self.events.record(self._pending_events):
+                    self._outbox.append((self.events.fanout, (self._pending_events,)))
+                self._pending_events = []
+        finally:
+            self._lock.release()
         self._drain()
 
     def _fail(self, channel: Channel, error: AMQPError) -> None:
@@ -614,8 +617,8 @@ class Broker:
             self.totals["published"] += 1
             exchange.counters["published"] += 1
             connection.stats.counts["publish"] += 1
-            self._record("published", message, channel)
-            queues = self._route(vhost, exchange, message, routing_keys, "published")
+            self._record("published", message, vhost.name, connection.name, channel.number)
+            queues, names = self._route(vhost, exchange, message, routing_keys, "published")
             returned = False
             if not queues and mandatory:
                 returned = True
@@ -646,7 +649,7 @@ class Broker:
                     message_id=message.id,
                 )
                 self._later(channel.on_confirm, sequence, accepted, False)
-            return PublishResult(queues, accepted, returned, sequence, message.id)
+            return PublishResult(names, accepted, returned, sequence, message.id)
 
     def _route(
         self,
@@ -655,9 +658,10 @@ class Broker:
         message: Message,
         routing_keys: list[str],
         cause: str,
-    ) -> list[Queue]:
-        """Queues the message goes to, following exchange-to-exchange bindings; records the
-        `routed` or `unroutable` event that says which bindings matched and why others did not."""
+    ) -> tuple[list[Queue], list[str]]:
+        """Queues the message goes to (and their names), following exchange-to-exchange bindings;
+        records the `routed` or `unroutable` event that says which bindings matched and why
+        others did not."""
         vhost_queues = vhost.queues
         if exchange.name == "":  # the default exchange: the routing key names the queue
             matched: Sequence[Binding] = ()
@@ -679,18 +683,19 @@ class Broker:
         else:
             counters["unroutable"] += 1
             self.totals["unroutable"] += 1
+        names = [queue.name for queue in queues]
         self._record(
             "routed" if queues else "unroutable",
             vhost,
             exchange,
             message,
             routing_keys,
-            queues,
+            tuple(names),
             matched,
             exchange.bindings,  # a tuple, replaced on change: the trace reads it later
             cause,
         )
-        return queues
+        return queues, names
 
     def _route_through(
         self, vhost: VHost, exchange: Exchange, message: Message, routing_keys: list[str]
@@ -739,7 +744,7 @@ class Broker:
                 self._dead_letter(queue, message, "maxlen")
             return False
         entry = queue.append(message, queue.expiry_for(message, now))
-        self._record("enqueued", queue, message, len(queue.ready))
+        self._record("enqueued", queue.vhost, queue.name, message.id, len(queue.ready))
         if entry.expires_at is not None:
             self._schedule(entry.expires_at, queue)
         while limited and queue.over_limit():
@@ -810,10 +815,12 @@ class Broker:
         consumer.delivered += 1
         self._record(
             "delivered",
-            queue,
-            message,
+            queue.vhost,
+            queue.name,
+            message.id,
             consumer.tag,
-            channel,
+            channel.connection.name,
+            channel.number,
             tag,
             entry.redelivered,
             consumer.no_ack,
@@ -915,7 +922,16 @@ class Broker:
                 queue.unacked += 1
             self._count_delivery(queue, entry, channel)
             self._record(
-                "delivered", queue, entry.message, None, channel, tag, entry.redelivered, no_ack
+                "delivered",
+                queue.vhost,
+                queue.name,
+                entry.message.id,
+                None,
+                channel.connection.name,
+                channel.number,
+                tag,
+                entry.redelivered,
+                no_ack,
             )
             return Delivery(
                 entry.message,
@@ -977,23 +993,35 @@ class Broker:
         self._settle_pending()
 
     def _settle_pending(self) -> None:
-        """Apply handed-over settles unless the lock is busy (its holder applies them then)."""
+        """Apply handed-over settles unless the lock is busy (its holder applies them then).
+        Every path that takes the lock ends here after releasing it, so none is left behind."""
         while self._settles and self._lock.acquire(blocking=False):
-            self._begin()
-            self._release()
+            try:
+                self._begin()
+            finally:
+                self._release()
 
     def _apply_settles(self) -> None:
+        """Apply the settles other threads handed over. One that fails closes its own channel;
+        nothing here may raise, since the thread applying them is doing something else."""
         settles = self._settles
         while settles:
             channel, delivery_tag, multiple, verb, requeue = settles.popleft()
             if channel.closed:
                 continue  # what follows a channel's close is dropped, as on the wire
             try:
-                self._settle(channel, delivery_tag, multiple, verb, requeue)
-            except AMQPError as error:
-                self._fail(channel, error)
-            except Exception:  # a bug must not leave the lock held by a thread that is leaving
-                log.exception("settling %s %d on %s failed", verb, delivery_tag, channel.label)
+                self._settle_or_fail(channel, delivery_tag, multiple, verb, requeue)
+            except Exception as error:  # a bug: report it once the lock is free, and go on
+                report = f"settling {verb} {delivery_tag} on {channel.label} failed"
+                self._later(functools.partial(log.error, report, exc_info=error))
+
+    def _settle_or_fail(
+        self, channel: Channel, delivery_tag: int, multiple: bool, verb: str, requeue: bool
+    ) -> None:
+        try:
+            self._settle(channel, delivery_tag, multiple, verb, requeue)
+        except AMQPError as error:
+            self._fail(channel, error)
 
     def _settle(
         self, channel: Channel, delivery_tag: int, multiple: bool, verb: str, requeue: bool
@@ -1021,7 +1049,15 @@ class Broker:
         channel.connection.stats.counts["ack"] += 1
         queue.counters["acked"] += 1
         self.totals["acked"] += 1
-        self._record("acked", queue, entry.message, channel, tag)
+        self._record(
+            "acked",
+            queue.vhost,
+            queue.name,
+            entry.message.id,
+            channel.connection.name,
+            channel.number,
+            tag,
+        )
 
     def _refused(
         self,
@@ -1151,7 +1187,8 @@ class Broker:
             routing_keys=keys,
         )
         now = self.clock.now()
-        for target in self._route(vhost, exchange, copy, keys, "dead-lettered"):
+        targets, _ = self._route(vhost, exchange, copy, keys, "dead-lettered")
+        for target in targets:
             if is_cycle(target.name, copy, reason):
                 self._emit(
                     "dropped",
@@ -1170,7 +1207,7 @@ class Broker:
             self._ticker.wake()
 
     def next_deadline(self) -> float | None:
-        with self._lock:
+        with self._op():
             return self._deadlines[0][0] if self._deadlines else None
 
     def run_due(self) -> None:
@@ -1207,7 +1244,7 @@ class Broker:
 
     def snapshot(self, vhost: str = "/") -> dict[str, Any]:
         """Everything a page draws, consistent at one event sequence number."""
-        with self._lock:
+        with self._op():
             state = self.vhosts[vhost]
             now = self.clock.now()
             consumers = [c.info() for q in state.queues.values() for c in q.consumers]
@@ -1233,14 +1270,14 @@ class Broker:
 
     def queue_depths(self, vhost: str = "/") -> dict[str, tuple[int, int, int]]:
         """(ready, unacked, consumers) for every queue of a vhost, read at one instant."""
-        with self._lock:
+        with self._op():
             state = self.vhosts.get(vhost)
             queues = state.queues.values() if state else ()
             return {q.name: (len(q.ready), q.unacked, len(q.consumers)) for q in queues}
 
     def peek(self, vhost: str, queue: str, count: int = 10) -> list[dict[str, Any]]:
         """The first ready messages of a queue, left where they are."""
-        with self._lock:
+        with self._op():
             state = self.vhosts.get(vhost)
             found = state.queues.get(queue) if state else None
             if found is None:
@@ -1319,13 +1356,13 @@ class _Transaction:
     def __enter__(self) -> None:
         broker = self.broker
         broker._lock.acquire()
-        broker._begin()
-        if self.channel is not None:
-            try:
+        try:
+            broker._begin()
+            if self.channel is not None:
                 self.channel.check_open()
-            except BaseException:
-                broker._end()
-                raise
+        except BaseException:
+            broker._end()
+            raise
 
     def __exit__(self, exc_type: type | None, error: BaseException | None, tb: Any) -> None:
         broker = self.broker

@@ -17,7 +17,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from broker.exchanges.base import Binding
@@ -48,21 +49,21 @@ def _readable(value: Any) -> Any:
     return value
 
 
-# --- the per-message events, stored as tuples of live objects --------------------------------
-# Each reads only what never changes after the event (names, numbers, the message itself), or
-# what was copied into the tuple when it happened (depths, flags).
+# --- the per-message events, stored as tuples -------------------------------------------------
+# Names and numbers rather than channels and queues: an event must not keep a closed connection
+# or a deleted queue (and its backlog) alive. The message itself is kept for its body preview, and
+# the vhost and exchange for the routing trace worked out when read.
 
 
-def _published(message: Any, channel: Any) -> dict[str, Any]:
-    connection = channel.connection
+def _published(message: Any, vhost: str, connection: str, channel: int) -> dict[str, Any]:
     return {
-        "vhost": connection.vhost,
+        "vhost": vhost,
         "exchange": message.exchange,
         "routing_key": message.routing_key,
         "message_id": message.id,
         "size": len(message.body),
-        "connection": connection.name,
-        "channel": channel.number,
+        "connection": connection,
+        "channel": channel,
         "message": message,  # described (body preview, properties) only when read
     }
 
@@ -72,8 +73,8 @@ def _routed(
     exchange: Any,
     message: Any,
     routing_keys: list[str],
-    queues: list[Any],
-    matched: list[Binding],
+    queues: list[str],
+    matched: Sequence[Binding],
     bindings: tuple[Binding, ...],
     cause: str,
 ) -> dict[str, Any]:
@@ -85,46 +86,50 @@ def _routed(
         "routing_key": message.routing_key,
         "message_id": message.id,
         "cause": cause,
-        "queues": [queue.name for queue in queues],
-        "matched": matched,  # Binding objects: turned into dicts only when read
+        "queues": list(queues),
+        "matched": list(matched),  # Binding objects: turned into dicts only when read
         "trace": Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, vhost)),
     }
 
 
-def _enqueued(queue: Any, message: Any, depth: int) -> dict[str, Any]:
-    return {"vhost": queue.vhost, "queue": queue.name, "message_id": message.id, "depth": depth}
+def _enqueued(vhost: str, queue: str, message_id: int, depth: int) -> dict[str, Any]:
+    return {"vhost": vhost, "queue": queue, "message_id": message_id, "depth": depth}
 
 
 def _delivered(
-    queue: Any,
-    message: Any,
+    vhost: str,
+    queue: str,
+    message_id: int,
     consumer_tag: str | None,
-    channel: Any,
+    connection: str,
+    channel: int,
     delivery_tag: int,
     redelivered: bool,
     auto_ack: bool,
 ) -> dict[str, Any]:
     return {
-        "vhost": queue.vhost,
-        "queue": queue.name,
-        "message_id": message.id,
+        "vhost": vhost,
+        "queue": queue,
+        "message_id": message_id,
         "consumer_tag": consumer_tag,
-        "connection": channel.connection.name,
-        "channel": channel.number,
+        "connection": connection,
+        "channel": channel,
         "delivery_tag": delivery_tag,
         "redelivered": redelivered,
         "auto_ack": auto_ack,
     }
 
 
-def _acked(queue: Any, message: Any, channel: Any, delivery_tag: int) -> dict[str, Any]:
+def _acked(
+    vhost: str, queue: str, message_id: int, connection: str, channel: int, delivery_tag: int
+) -> dict[str, Any]:
     return {
-        "vhost": queue.vhost,
-        "queue": queue.name,
-        "message_id": message.id,
+        "vhost": vhost,
+        "queue": queue,
+        "message_id": message_id,
         "delivery_tag": delivery_tag,
-        "connection": channel.connection.name,
-        "channel": channel.number,
+        "connection": connection,
+        "channel": channel,
     }
 
 
@@ -229,8 +234,12 @@ class Subscription:
 class EventStream:
     """Numbered events, a ring of recent history, and fan-out to subscribers."""
 
-    def __init__(self, lock: threading.Lock, history: int = 20_000) -> None:
-        self._lock = lock  # the broker's lock: record() is only called while it is held
+    def __init__(
+        self, guard: Callable[[], AbstractContextManager[None]], history: int = 20_000
+    ) -> None:
+        # `with guard():` holds the broker's lock (and does what the broker does on letting go
+        # of it). record() is only called while the broker holds it.
+        self._guard = guard
         self.sequence = itertools.count(1)  # numbers events as the broker makes them
         self._seq = 0
         self._ring: deque[Record] = deque(maxlen=history)
@@ -254,7 +263,7 @@ class EventStream:
 
     def subscribe(self, maxlen: int = 10_000, types: Iterable[str] | None = None) -> Subscription:
         subscription = Subscription(self, maxlen, types)
-        with self._lock:
+        with self._guard():
             subscription.after_seq = self._seq
             self._subscribers = (*self._subscribers, subscription)
         return subscription
@@ -264,19 +273,19 @@ class EventStream:
     ) -> tuple[list[Event], Subscription]:
         """Recent history plus a subscription that continues exactly where the history ends."""
         subscription = Subscription(self, maxlen, types)
-        with self._lock:
+        with self._guard():
             history = list(self._ring)
             subscription.after_seq = self._seq
             self._subscribers = (*self._subscribers, subscription)
         return _events(history), subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        with self._lock:
+        with self._guard():
             self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
 
     def recent(self, limit: int | None = None, since_seq: int = 0) -> list[Event]:
         """The last events still in the ring (after `since_seq`, at most `limit` of them)."""
-        with self._lock:
+        with self._guard():
             records = list(self._ring)
         if since_seq:
             records = [r for r in records if r[0] > since_seq]

@@ -39,14 +39,16 @@ class Exchange:
         return self.name == ""
 
     def add_binding(self, binding: Binding) -> None:
-        self.bindings = (*self.bindings, binding)
-        self.exchange_bindings += binding.destination_kind == "exchange"
+        self._set_bindings((*self.bindings, binding))
         self.router.add(binding)
 
     def remove_binding(self, binding: Binding) -> None:
-        self.bindings = tuple(b for b in self.bindings if b is not binding)
-        self.exchange_bindings -= binding.destination_kind == "exchange"
+        self._set_bindings(tuple(b for b in self.bindings if b is not binding))
         self.router.remove(binding)
+
+    def _set_bindings(self, bindings: tuple[Binding, ...]) -> None:
+        self.bindings = bindings
+        self.exchange_bindings = sum(b.destination_kind == "exchange" for b in bindings)
 
     def find_binding(self, key: tuple) -> Binding | None:
         return next((b for b in self.bindings if b.key == key), None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 from broker import Broker
 
@@ -44,6 +46,44 @@ def test_routed_event_says_why_bindings_did_not_match(broker):
         assert trace["eu"]["reason"] == "`*.eu.#` vs `order.us.paid`: word 2 `eu` ≠ `us`"
         assert trace["paid"]["matched"] and trace["us"]["matched"]
         assert {m["destination"] for m in routed.get("matched")} == {"paid", "us"}
+
+
+def test_routed_event_names_the_matched_bindings_on_direct_and_fanout_exchanges(broker):
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("q")
+        channel.exchange_declare("tasks", "direct")
+        channel.exchange_declare("news", "fanout")
+        channel.queue_bind("q", "tasks", "urgent")
+        channel.queue_bind("q", "news")
+        channel.basic_publish("tasks", "urgent", b"x")
+        channel.basic_publish("news", "", b"x")
+    routed = [e.to_dict() for e in broker.events.recent() if e.type == "routed"]
+    assert [event["matched"] for event in routed] == [
+        [{"source": s, "destination": "q", "destination_type": "queue", "routing_key": k}]
+        for s, k in (("tasks", "urgent"), ("news", "q"))
+    ]
+
+
+def test_the_history_does_not_keep_closed_channels_or_deleted_queues_alive(broker):
+    """Events name channels and queues; holding the objects would keep a closed connection,
+    or a deleted queue with its whole backlog, in memory for as long as the history lasts."""
+    connection = broker.connect("short-lived")
+    channel = connection.channel()
+    channel.queue_declare("q")
+    channel.basic_publish("", "q", b"x" * 1000)
+    channel.basic_ack(channel.basic_get("q").delivery_tag)
+    channel.basic_publish("", "q", b"backlog")
+    queue = weakref.ref(broker.vhosts["/"].queues["q"])
+    closed = weakref.ref(channel)
+    channel.queue_delete("q")
+    connection.close()
+    del channel, connection
+    gc.collect()
+    assert queue() is None and closed() is None
+    story = [e.to_dict() for e in broker.events.recent()]
+    assert {"delivered", "acked", "queue.deleted"} <= {e["type"] for e in story}
+    assert all(e["connection"] == "short-lived" for e in story if e["type"] == "acked")
 
 
 def test_unroutable_event_on_the_default_exchange(broker):

@@ -245,10 +245,11 @@ class GatedClock(VirtualClock):
 
 
 class BusyBroker:
-    """A broker, a consumer holding one unacked message ("first"), and a producer thread stopped
-    in the middle of publishing "second": it holds the broker lock until `finish()`."""
+    """A broker, a consumer holding one unacked message ("first"), and another thread stopped
+    in the middle of an operation (by default publishing "second"): it holds the broker lock
+    until `finish()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, operation=None) -> None:  # noqa: ANN001  (called with this BusyBroker)
         self.clock = GatedClock()
         self.broker = Broker(clock=self.clock)
         self.consumer = self.broker.connect("consumer").channel()
@@ -256,8 +257,9 @@ class BusyBroker:
         self.consumer.basic_publish("", "q", b"first")
         self.delivery = self.consumer.basic_get("q")
         self.producer = self.broker.connect("producer").channel()
+        operation = operation or (lambda busy: busy.producer.basic_publish("", "q", b"second"))
         self.clock.stop_thread = "busy"
-        self._busy = in_thread(lambda: self.producer.basic_publish("", "q", b"second"), "busy")
+        self._busy = in_thread(lambda: operation(self), "busy")
         assert self.clock.stopped.wait(5) and self.broker._lock.locked()
 
     def finish(self) -> None:
@@ -313,3 +315,24 @@ def test_an_unknown_tag_handed_over_closes_the_channel_with_406(busy):
     assert busy.consumer.close_error.reply_text == "PRECONDITION_FAILED - unknown delivery tag 99"
     assert busy.broker.queue_depths()["q"] == (2, 0, 0), "its unacked message went back"
     assert busy.producer.basic_get("q").redelivered, "first in line again, marked redelivered"
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        lambda broker: broker.queue_depths(),
+        lambda broker: broker.snapshot(),
+        lambda broker: broker.events.recent(),
+        lambda broker: broker.next_deadline(),
+    ],
+    ids=["queue_depths", "snapshot", "recent events", "next_deadline"],
+)
+def test_an_ack_handed_to_a_thread_that_only_reads_is_applied_when_it_lets_go(reading):
+    """Pages and the timer only read, but they take the same lock: a settle left for them
+    must not wait for somebody's next write (a prefetch-1 consumer would stall)."""
+    busy = BusyBroker(operation=lambda busy: reading(busy.broker))
+    in_thread(lambda: busy.consumer.send_settle("ack", busy.delivery.delivery_tag)).join(2)
+    busy.finish()
+    assert not busy.consumer.unacked
+    assert busy.broker.queue_depths()["q"] == (0, 0, 0)
+    busy.broker.close()

@@ -66,8 +66,8 @@ WRITE_BUFFER_HIGH = 512 * 1024  # pause reading and deliveries above this much u
 # hand for a while), its refills wait until DELIVERY_BATCH have gathered or DELIVERY_DELAY has
 # passed (27k msgs/s). A client holding fewer, and every other frame, is written at once.
 DELIVERY_BATCH = 32
-READ_BUFFER = 64 * 1024  # bytes read from the socket at most at a time
 DELIVERY_DELAY = 0.001  # seconds
+READ_BUFFER = 64 * 1024  # the most bytes one read takes from the socket
 
 SERVER_CAPABILITIES = {
     "publisher_confirms": True,
@@ -197,6 +197,7 @@ class AMQPConnection(asyncio.BufferedProtocol):
         self._out.clear()
         if self._delivery_timer is not None:
             self._delivery_timer.cancel()
+            self._delivery_timer = None
         self.server.connections.discard(self)
         if self.core is not None and not self.core.closed:
             reason = "client unexpectedly closed TCP connection" if was != CLOSING else "closed"
