@@ -617,7 +617,9 @@ class Broker:
             self.totals["published"] += 1
             exchange.counters["published"] += 1
             connection.stats.counts["publish"] += 1
-            self._record("published", message, vhost.name, connection.name, channel.number)
+            self._record(
+                "published", message.for_history(), vhost.name, connection.name, channel.number
+            )
             queues, names = self._route(vhost, exchange, message, routing_keys, "published")
             returned = False
             if not queues and mandatory:
@@ -688,7 +690,7 @@ class Broker:
             "routed" if queues else "unroutable",
             vhost,
             exchange,
-            message,
+            message.for_history(),
             routing_keys,
             tuple(names),
             matched,

@@ -61,7 +61,7 @@ def _published(message: Any, vhost: str, connection: str, channel: int) -> dict[
         "exchange": message.exchange,
         "routing_key": message.routing_key,
         "message_id": message.id,
-        "size": len(message.body),
+        "size": message.size,
         "connection": connection,
         "channel": channel,
         "message": message,  # described (body preview, properties) only when read

@@ -59,6 +59,7 @@ class Properties:
 
 EMPTY_PROPERTIES = Properties()
 MAX_SHORTSTR_BYTES = 255  # AMQP short strings: names, keys and most properties
+HISTORY_BODY_BYTES = 2048  # what the event history keeps of a body: no page shows more
 _message_ids = itertools.count(1)
 
 
@@ -99,8 +100,36 @@ class Message:
     def headers(self) -> dict[str, Any]:
         return self.properties.headers or {}
 
+    @property
+    def size(self) -> int:
+        """The body's length in bytes."""
+        return len(self.body)
+
+    def for_history(self) -> Message:
+        """This message as the event history keeps it: a large body cut short, so that the
+        history (20,000 events) does not keep thousands of large messages in memory."""
+        return self if len(self.body) <= HISTORY_BODY_BYTES else MessagePreview(self)
+
     def __repr__(self) -> str:
-        return f"<Message #{self.id} {self.exchange!r}/{self.routing_key!r} {len(self.body)}B>"
+        return f"<Message #{self.id} {self.exchange!r}/{self.routing_key!r} {self.size}B>"
+
+
+class MessagePreview(Message):
+    """A large message as the event history keeps it: its envelope, properties and id, the
+    first HISTORY_BODY_BYTES of its body, and the size of the whole body."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(
+            message.exchange,
+            message.routing_key,
+            message.body[:HISTORY_BODY_BYTES],
+            message.properties,
+            message.published_at,
+            message_id=message.id,
+        )
+        self.size = message.size
 
 
 class QueueEntry:
@@ -157,8 +186,8 @@ def describe_message(message: Message, body_limit: int = 2048) -> dict[str, Any]
         "routing_key": message.routing_key,
         "payload": payload,
         "payload_encoding": encoding,
-        "payload_bytes": len(message.body),
-        "truncated": len(message.body) > body_limit,
+        "payload_bytes": message.size,
+        "truncated": message.size > len(body),
         "properties": message.properties.to_dict(),
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import tracemalloc
 import weakref
 
 from broker import Broker
@@ -84,6 +85,25 @@ def test_the_history_does_not_keep_closed_channels_or_deleted_queues_alive(broke
     story = [e.to_dict() for e in broker.events.recent()]
     assert {"delivered", "acked", "queue.deleted"} <= {e["type"] for e in story}
     assert all(e["connection"] == "short-lived" for e in story if e["type"] == "acked")
+
+
+def test_the_history_keeps_a_preview_of_large_bodies_not_the_bodies(broker):
+    tracemalloc.start()
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("big")
+        for _ in range(40):  # 40 MB through the broker
+            channel.basic_publish("", "big", b"x" * 1_000_000)
+            channel.basic_ack(channel.basic_get("big").delivery_tag)
+    gc.collect()
+    held, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert held < 2_000_000
+    published = next(e for e in reversed(broker.events.recent()) if e.type == "published")
+    assert published.get("size") == 1_000_000
+    described = published.get("message")
+    assert described["payload"] == "x" * 2048
+    assert described["payload_bytes"] == 1_000_000 and described["truncated"]
 
 
 def test_unroutable_event_on_the_default_exchange(broker):

@@ -73,7 +73,9 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_CLIENT_BUFFER": 4_000_000,  # bytes a socket may have waiting before it is closed
     "LIVE_SEND_TIMEOUT": 5.0,  # seconds one send may block before the connection is cut
     "LIVE_HISTORY": 200,  # events sent with the snapshot
-    "LIVE_BODY_LIMIT": 128,  # bytes of a message body shown in a `published` event
+    # Bytes of a message body shown in a `published` event; at most HISTORY_BODY_BYTES (2048),
+    # all the broker's event history keeps of a body.
+    "LIVE_BODY_LIMIT": 128,
     # Which events carry their routing `trace` (why each binding did or did not match):
     # "unroutable" (the default), "all" or "none"; GET /api/messages/{id}/history always has it.
     # Never in a sampled batch.
