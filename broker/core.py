@@ -121,7 +121,8 @@ class Broker:
     def _end(self) -> None:
         """Release the lock and run the outbox; then apply settles handed over meanwhile."""
         self._release()
-        self._settle_pending()
+        if self._settles:
+            self._settle_pending()
 
     def _release(self) -> None:
         try:
@@ -133,7 +134,8 @@ class Broker:
                 self._pending_events = []
         finally:
             self._lock.release()
-        self._drain()
+        if self._outbox:
+            self._drain()
 
     def _fail(self, channel: Channel, error: AMQPError) -> None:
         """A channel error closes the channel; a connection error closes the connection."""
@@ -162,7 +164,7 @@ class Broker:
         self._pending_events.append((next(self._event_seq), self._op_time, type, data))
 
     def _record(self, type: str, *fields: Any) -> None:
-        """A per-message event, stored as the objects involved (events.COMPACT_FIELDS)."""
+        """A per-message event, its fields stored as a tuple (events.COMPACT_FIELDS)."""
         self._pending_events.append((next(self._event_seq), self._op_time, type, fields))
 
     def _later(self, sink: Callable[..., None] | None, *args: Any) -> None:
