@@ -4,7 +4,8 @@ Thread-safety: one lock guards all state. Every operation takes it, changes stat
 events and queues up what must happen next (deliveries to consumers, returns, confirms, event
 fan-out) in an outbox. Only after the lock is released is the outbox drained, in order, by one
 thread at a time — so no sink, callback or I/O ever runs under the lock, and a consumer sees its
-deliveries in the order the broker decided them.
+deliveries in the order the broker decided them. Clients' acks do not wait for the lock: a busy
+lock's holder applies them before letting go (settle_soon).
 """
 
 from __future__ import annotations
