@@ -126,6 +126,7 @@ class Broker:
             self._settle_pending()
 
     def _release(self) -> None:
+        """Settles handed over during the operation go in with it; then record, let go, drain."""
         try:
             if self._settles:
                 self._apply_settles()

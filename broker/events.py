@@ -7,9 +7,9 @@ never waits for it. The last N events stay in a ring buffer so a page opened lat
 
 The broker records an event as a plain tuple, `(seq, time, type, fields)`, because it records
 five of them for every message and must do so under its lock. `fields` is a dict for the rare
-events (declares, bindings, connections …) and, for the per-message ones, a tuple of the objects
-involved (the message, its queue, the channel …) that `COMPACT_FIELDS` spells out. Readers get
-`Event` objects with plain dict data, built in the reader's thread when it reads.
+events (declares, bindings, connections …) and, for the per-message ones, a tuple of names,
+numbers and the message that `COMPACT_FIELDS` spells out. Readers get `Event` objects with plain
+dict data, built in the reader's thread when it reads.
 """
 
 from __future__ import annotations
