@@ -9,8 +9,10 @@
     server.stop()                                    # clients get 320 CONNECTION_FORCED
 
 The server runs its own asyncio event loop in one background thread; every connection is an
-`AMQPConnection` protocol on that loop. The broker stays the single source of truth: the listener
-only turns frames into calls on the broker's channels and the broker's callbacks into frames.
+`AMQPConnection` protocol on that loop, whose selector polls briefly after traffic before it
+sleeps (`selector.py`, for round trips such as publisher confirms). The broker stays the single
+source of truth: the listener only turns frames into calls on the broker's channels and the
+broker's callbacks into frames.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from broker.amqp.connection import AMQPConnection
+from broker.amqp.selector import SpinThenSleepSelector
 from broker.core import Broker
 
 log = logging.getLogger("queuelab.amqp")
@@ -150,7 +153,7 @@ class AMQPServer:
     # --- the loop thread --------------------------------------------------------------------
 
     def _run(self, port_attempts: int) -> None:
-        loop = self.loop = asyncio.new_event_loop()
+        loop = self.loop = asyncio.SelectorEventLoop(SpinThenSleepSelector())
         self.loop_thread_id = threading.get_ident()
         asyncio.set_event_loop(loop)
         try:
