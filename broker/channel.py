@@ -87,12 +87,15 @@ class Consumer:
     delivered: int = 0
 
     def can_take(self) -> bool:
-        if not self.channel.flow_active:
+        channel = self.channel
+        if not channel.flow_active:
+            return False
+        if channel.delivery_credit is not None and channel.delivery_credit <= 0:
             return False
         if self.prefetch and self.unacked >= self.prefetch:
             return False
-        channel_limit = self.channel.global_prefetch
-        return not channel_limit or len(self.channel.unacked) < channel_limit
+        channel_limit = channel.global_prefetch
+        return not channel_limit or len(channel.unacked) < channel_limit
 
     def info(self) -> dict[str, Any]:
         return {
@@ -169,6 +172,16 @@ class Connection:
             self.close()
 
 
+# What a delivery costs a writer beyond its body (frames, properties, objects): an empty body
+# still costs something, so credit limits how many deliveries wait as well as their bytes.
+DELIVERY_OVERHEAD = 512
+
+
+def delivery_cost(message: Message) -> int:
+    """What a delivery of `message` takes from its channel's delivery_credit (about bytes)."""
+    return len(message.body) + DELIVERY_OVERHEAD
+
+
 class Channel:
     """A channel's state; its verbs (queue_declare, basic_publish …) take the broker lock."""
 
@@ -181,6 +194,11 @@ class Channel:
         self.prefetch_count = 0
         self.global_prefetch = 0
         self.flow_active = True
+        # How much more the channel's writer will take, in delivery_cost() units (None: no
+        # limit). A writer that can fall behind (the AMQP listener, writing to a socket) sets
+        # it and gives credit back as it writes: a consumer without a prefetch limit then waits
+        # for the socket and its backlog stays in the queue, like RabbitMQ's credit flow.
+        self.delivery_credit: int | None = None
         self.confirm_mode = False
         self.closed = False
         self.close_error: AMQPError | None = None
@@ -219,6 +237,7 @@ class Channel:
             "consumer_count": len(self.consumers),
             "confirm": self.confirm_mode,
             "flow": self.flow_active,
+            "delivery_credit": self.delivery_credit,
         }
 
     # --- the verbs: thin calls into the broker, which holds the semantics ------------------
@@ -365,6 +384,10 @@ class Channel:
 
     def flow(self, active: bool) -> None:
         self.broker.channel_flow(self, active)
+
+    def grant_credit(self, cost: int) -> None:
+        """The writer sent deliveries of this much delivery_cost() on: it takes as much more."""
+        self.broker.grant_credit(self, cost)
 
     def close(self) -> None:
         self.broker.close_channel(self, None)

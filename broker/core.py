@@ -35,6 +35,7 @@ from broker.channel import (
     PublishResult,
     Returned,
     Unacked,
+    delivery_cost,
 )
 from broker.clock import Clock, RealClock
 from broker.dead_letter import dead_letter_copy, is_cycle
@@ -813,6 +814,8 @@ class Broker:
         channel = consumer.channel
         tag = channel.next_delivery_tag()
         message = entry.message
+        if channel.delivery_credit is not None:
+            channel.delivery_credit -= delivery_cost(message)
         if not consumer.no_ack:
             channel.unacked[tag] = (queue, entry, consumer)
             consumer.unacked += 1
@@ -970,6 +973,16 @@ class Broker:
         with self._op(channel):
             channel.flow_active = active
             if active:
+                for consumer in list(channel.consumers.values()):
+                    self._dispatch(consumer.queue)
+
+    def grant_credit(self, channel: Channel, cost: int) -> None:
+        with self._op(channel):
+            credit = channel.delivery_credit
+            if credit is None:
+                raise ValueError("grant_credit on a channel without delivery_credit")
+            channel.delivery_credit = credit + cost
+            if credit <= 0:
                 for consumer in list(channel.consumers.values()):
                     self._dispatch(consumer.queue)
 

@@ -173,8 +173,8 @@ def test_a_taken_port_falls_back_to_the_next_one(amqp_server: AMQPServer) -> Non
 
 def test_slow_reader_back_pressure_then_catch_up(amqp_broker: Broker, amqp_url: str) -> None:
     """An auto-ack consumer that does not read: once the socket is behind, the listener stops
-    taking messages from the queue (channel flow) instead of buffering all of them, and
-    delivers everything once the client reads again."""
+    taking messages from the queue (its delivery credit runs out) instead of buffering all of
+    them, and delivers everything once the client reads again."""
     queue = unique("slow")
     client = pika_connect(amqp_url)
     channel = client.channel()
@@ -194,6 +194,33 @@ def test_slow_reader_back_pressure_then_catch_up(amqp_broker: Broker, amqp_url: 
     while len(got) < 300 and time.monotonic() < deadline:
         client.process_data_events(time_limit=0.1)
     assert got == [100_000] * 300
+    client.close()
+
+
+def test_a_deep_backlog_waits_in_the_queue_for_a_slow_auto_ack_consumer(
+    amqp_broker: Broker, amqp_url: str
+) -> None:
+    """The backlog is there before the consumer: the broker hands it over in rounds, faster
+    than the socket drains. Credit flow keeps all but a few hundred in the queue (where the
+    pages show them) until the client reads, then they arrive complete and in order."""
+    queue, count = unique("backlog"), 3000
+    with InProcessConnection(amqp_broker) as local:
+        publisher = local.channel()
+        publisher.queue_declare(queue)
+        for number in range(count):
+            publisher.basic_publish("", queue, number.to_bytes(4, "big") + b"z" * 20_000)
+    client = pika_connect(amqp_url)
+    channel = client.channel()
+    got: list[int] = []
+    channel.basic_consume(
+        queue, lambda c, m, p, b: got.append(int.from_bytes(b[:4], "big")), auto_ack=True
+    )
+    time.sleep(0.5)  # pika reads nothing now: the socket fills up
+    ready = amqp_broker.queue_depths()[queue][0]
+    assert ready > count // 2, f"only {ready} of {count} left in the queue"
+    consume_until(client, got, count, seconds=20)
+    assert got == list(range(count))
+    assert amqp_broker.queue_depths()[queue][0] == 0
     client.close()
 
 

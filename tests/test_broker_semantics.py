@@ -273,6 +273,29 @@ def test_prefetch_is_per_consumer_and_zero_is_unlimited(broker):
         assert len(received) == 50
 
 
+def test_delivery_credit_holds_a_no_ack_backlog_in_the_queue_until_granted(broker):
+    """A writer that can fall behind (the AMQP listener) limits what it is handed by credit;
+    the rest stays ready in the queue, and granting credit resumes delivery in order."""
+    from broker.channel import delivery_cost
+
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("backlog")
+        for i in range(10):
+            channel.basic_publish("", "backlog", b"%d" % i)
+        one = delivery_cost(channel.basic_get("backlog", no_ack=True))
+        channel.delivery_credit = 3 * one
+        got = []
+        channel.basic_consume("backlog", got.append, no_ack=True)
+        assert [d.body for d in got] == [b"1", b"2", b"3"]
+        assert broker.queue_depths()["backlog"][0] == 6
+        channel.grant_credit(one)  # back to one delivery's worth
+        assert [d.body for d in got][3:] == [b"4"]
+        channel.grant_credit(100 * one)
+        assert [d.body for d in got] == [b"%d" % i for i in range(1, 10)]
+        assert channel.delivery_credit == 95 * one
+
+
 def test_global_qos_is_shared_by_the_channel(broker):
     with broker.connect() as connection:
         channel = connection.channel()

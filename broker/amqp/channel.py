@@ -41,6 +41,7 @@ from broker.amqp.codec import (
     return_frame,
     shortstr,
 )
+from broker.channel import delivery_cost
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties
 
@@ -52,6 +53,15 @@ OPEN = "open"
 CLIENT_CLOSING = "client-closing"  # the client sent channel.close; close-ok is on its way
 CLOSING = "closing"  # we sent channel.close and wait for close-ok
 CLOSED = "closed"
+
+# Credit flow, after RabbitMQ's: the broker hands a channel deliveries worth at most
+# DELIVERY_CREDIT (body bytes plus a per-delivery overhead, see delivery_cost) that have not
+# reached the socket; once CREDIT_RETURN of them are written the broker may send as much more,
+# unless the socket is behind (then the credit waits for it to drain). A consumer without a
+# prefetch limit thus gets a deep backlog as fast as its client reads, and the rest stays in
+# the queue, visible on the pages, instead of piling up in our write buffer.
+DELIVERY_CREDIT = 1024 * 1024
+CREDIT_RETURN = DELIVERY_CREDIT // 2
 
 _CLOSE = commands.Channel.Close.index
 _CLOSE_OK = commands.Channel.CloseOk.index
@@ -96,7 +106,9 @@ class AMQPChannel:
         self.tx: list[Callable[[], Any]] | None = None  # tx.select: work held until commit
         self._publish: _Publish | None = None
         self._consumer_tags: dict[str, bytes] = {}
-        self._held = False
+        self._cost_in_output = 0  # delivery_cost of deliveries not yet written to the socket
+        self._cost_written = 0  # … and of those written, whose credit is not yet returned
+        core.delivery_credit = DELIVERY_CREDIT
         post = connection.post
         core.on_return = lambda returned: post(self._write_return, returned)
         core.on_confirm = lambda seq, ack, multiple: post(self._write_confirm, (seq, ack, multiple))
@@ -458,6 +470,7 @@ class AMQPChannel:
             connection.shortstr(message.exchange),
             connection.shortstr(message.routing_key),
         )
+        self._cost_in_output += delivery_cost(message)
         connection.emit_delivery(self, self._content(method_frame, message))
 
     def _write_return(self, returned: Returned) -> None:
@@ -515,14 +528,23 @@ class AMQPChannel:
         self.connection.forget_channel(self)
         self.connection.emit(encode_method(self.number, commands.Channel.CloseOk()))
 
-    def hold_deliveries(self, hold: bool) -> None:
-        """Back-pressure: while the socket is behind, the broker stops handing us messages."""
-        if hold == self._held or self.core.closed:
-            return
-        self._held = hold
-        if self.core.consumers:
+    def output_written(self, socket_behind: bool) -> None:
+        """Our deliveries went to the socket: return their credit in CREDIT_RETURN steps,
+        or, if the socket is behind, once it has caught up (socket_caught_up)."""
+        self._cost_written += self._cost_in_output
+        self._cost_in_output = 0
+        if not socket_behind and self._cost_written >= CREDIT_RETURN:
+            self._return_credit()
+
+    def socket_caught_up(self) -> None:
+        if self._cost_written:
+            self._return_credit()
+
+    def _return_credit(self) -> None:
+        cost, self._cost_written = self._cost_written, 0
+        if not self.core.closed:
             with contextlib.suppress(AMQPError):
-                self.core.flow(not hold)
+                self.core.grant_credit(cost)
 
 
 HANDLERS: dict[int, Callable[[AMQPChannel, Any], None]] = {

@@ -204,19 +204,18 @@ class AMQPConnection(asyncio.BufferedProtocol):
             self.broker.close_connection(self.core, reason)
 
     def pause_writing(self) -> None:
-        """The socket cannot keep up: stop reading the client and stop pulling deliveries."""
+        """The socket cannot keep up: stop reading the client. Deliveries stop by themselves:
+        the credit for what is written now comes back only when resume_writing is called."""
         self._paused = True
         if self.transport is not None and self.state != CLOSED:
             self.transport.pause_reading()
-        for channel in list(self.channels.values()):
-            channel.hold_deliveries(True)
 
     def resume_writing(self) -> None:
         self._paused = False
         if self.transport is not None and self.state != CLOSED:
             self.transport.resume_reading()
         for channel in list(self.channels.values()):
-            channel.hold_deliveries(False)
+            channel.socket_caught_up()
 
     # --- input: protocol header and frames --------------------------------------------------
 
@@ -456,8 +455,6 @@ class AMQPConnection(asyncio.BufferedProtocol):
             return
         channel = AMQPChannel(self, number, core_channel)
         self.channels[number] = channel
-        if self._paused:
-            channel.hold_deliveries(True)
         self.emit(encode_method(number, build(commands.Channel.OpenOk, channel_id="")))
 
     def forget_channel(self, channel: AMQPChannel) -> None:
@@ -566,7 +563,6 @@ class AMQPConnection(asyncio.BufferedProtocol):
             self._delivery_timer.cancel()
             self._delivery_timer = None
         self._urgent = False
-        self._held.clear()
         if self._pending_ack is not None:
             self._write_pending_ack()
         out = self._out
@@ -575,8 +571,11 @@ class AMQPConnection(asyncio.BufferedProtocol):
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
         if not self.transport.is_closing():
-            self.transport.write(data)
+            self.transport.write(data)  # may call pause_writing
             self._sent = True
+        held, self._held = self._held, {}
+        for channel in held:
+            channel.output_written(socket_behind=self._paused)
 
     def shortstr(self, text: str) -> bytes:
         """Exchange names and routing keys, encoded once (they repeat on every delivery)."""
