@@ -305,6 +305,14 @@ def test_connections_page_follows_clients(page: Page, server: LiveServer) -> Non
     expect(table).to_contain_text("pika on the laptop")
     expect(table).to_contain_text("1.3.2")
     expect(page.locator("#channels-table")).to_contain_text("7")
+    expect(page.locator("#channels-table")).not_to_contain_text("client not reading")
+    # Play a socket writer whose client stopped reading: one delivery uses up its credit.
+    channel.queue_declare("backlog")
+    for _ in range(3):
+        channel.basic_publish("", "backlog", b"waiting")
+    channel.delivery_credit = 1
+    channel.basic_consume("backlog", lambda delivery: None, no_ack=True)
+    expect(page.locator("#channels-table")).to_contain_text("client not reading")
     connection.close()
     expect(page.locator("#connection-tables")).not_to_contain_text("pika on the laptop")
 
