@@ -218,6 +218,8 @@ def test_a_deep_backlog_waits_in_the_queue_for_a_slow_auto_ack_consumer(
     time.sleep(0.5)  # pika reads nothing now: the socket fills up
     ready = amqp_broker.queue_depths()[queue][0]
     assert ready > count // 2, f"only {ready} of {count} left in the queue"
+    (waiting,) = [c for c in amqp_broker.snapshot()["channels"] if c["consumer_count"]]
+    assert waiting["delivery_credit"] <= 0  # what the connections page shows
     consume_until(client, got, count, seconds=20)
     assert got == list(range(count))
     assert amqp_broker.queue_depths()[queue][0] == 0
