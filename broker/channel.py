@@ -200,6 +200,7 @@ class Channel:
         # for the socket and its backlog stays in the queue, like RabbitMQ's credit flow.
         self.delivery_credit: int | None = None
         self.confirm_mode = False
+        self.reply_queue: Queue | None = None  # where direct reply-to answers go (reply_to.py)
         self.closed = False
         self.close_error: AMQPError | None = None
         self.last_queue: str | None = None  # "" in a queue argument means this one (AMQP)

@@ -52,6 +52,7 @@ from broker.message import (
     describe_message,
 )
 from broker.queue import Queue
+from broker.reply_to import KEY_PREFIX, REPLY_TO, DirectReplyTo
 from broker.routing import routing_keys_for
 from broker.ticker import Ticker
 
@@ -99,6 +100,7 @@ class Broker:
         self._deadline_ids = itertools.count()
         self.totals = {"published": 0, "delivered": 0, "acked": 0, "unroutable": 0}
         self.dispatch_batch = 1000  # most deliveries one call hands out (see _dispatch)
+        self.direct_reply_to = DirectReplyTo()
         self._ticker: Ticker | None = None
         if self.clock.virtual:
             self.clock.on_advance(self.run_due)
@@ -253,6 +255,7 @@ class Broker:
         channel.close_error = error
         for consumer in list(channel.consumers.values()):
             self._remove_consumer(consumer)
+        self.direct_reply_to.forget(channel)
         self._requeue_all(channel)
         channel.connection.channels.pop(channel.number, None)
         self._later(channel.on_close, error)
@@ -412,6 +415,8 @@ class Broker:
         with self._op(channel):
             vhost = self._vhost(channel)
             now = self.clock.now()
+            if name == REPLY_TO:  # RabbitMQ answers for the pseudo-queue, declared or not
+                return DeclareOk(REPLY_TO, 0, 1)
             if passive:
                 queue = self._queue(channel, channel.resolve_queue(name))
             else:
@@ -614,6 +619,9 @@ class Broker:
                 )
             if properties.expiration is not None:
                 check_expiration(properties.expiration)
+            if properties.reply_to == REPLY_TO:
+                properties = self.direct_reply_to.rewrite(channel, properties)
+                amqp_header = None  # the client's header still says amq.rabbitmq.reply-to
             message = Message(
                 exchange_name, routing_key, body, properties, self._op_time, amqp_header
             )
@@ -673,6 +681,10 @@ class Broker:
         if exchange.name == "":  # the default exchange: the routing key names the queue
             matched: Sequence[Binding] = ()
             queues = [vhost_queues[key] for key in routing_keys if key in vhost_queues]
+            if len(queues) < len(routing_keys) and any(
+                k.startswith(KEY_PREFIX) for k in routing_keys
+            ):
+                queues += self.direct_reply_to.route(vhost.name, routing_keys)
             if len(queues) > 1:
                 queues = list(dict.fromkeys(queues))
         elif len(routing_keys) == 1 and not exchange.exchange_bindings:
@@ -858,7 +870,11 @@ class Broker:
         on_cancel: Callable[[str], None] | None,
     ) -> str:
         with self._op(channel):
-            queue = self._queue(channel, channel.resolve_queue(queue_name))
+            queue_name = channel.resolve_queue(queue_name)
+            if queue_name == REPLY_TO:
+                queue = self.direct_reply_to.queue_to_consume(channel, no_ack, self.clock.now())
+            else:
+                queue = self._queue(channel, queue_name)
             tag = consumer_tag or generated_name("amq.ctag-")
             if tag in channel.consumers:
                 raise AMQPError(
@@ -1267,6 +1283,7 @@ class Broker:
             state = self.vhosts[vhost]
             now = self.clock.now()
             consumers = [c.info() for q in state.queues.values() for c in q.consumers]
+            consumers += [c.info() for c in self.direct_reply_to.consumers(vhost)]
             channels = [
                 ch.info()
                 for conn in self.connections.values()

@@ -284,6 +284,90 @@ def _channel_error(session: Session, action) -> tuple[int, str]:  # noqa: ANN001
     return raised.value.reply_code, raised.value.reply_text
 
 
+REPLY_TO = "amq.rabbitmq.reply-to"
+
+
+def test_direct_reply_to_rpc_round_trip(session: Session) -> None:
+    """The client consumes the pseudo-queue; the server sees a rewritten reply_to naming the
+    client's channel and answers through the default exchange; the answer comes straight back.
+    Once the client's consumer is gone, a reply to that key is unroutable."""
+    requests = session.queue("rpc")
+    client = session.channel
+    replies: list[tuple[object, object, bytes]] = []
+    tag = client.basic_consume(REPLY_TO, lambda c, m, p, b: replies.append((m, p, b)), True)
+    client.basic_publish("", requests, b"2+2", pika.BasicProperties(reply_to=REPLY_TO))
+    server = pika_connect(session.url)
+    server_channel = server.channel()
+    server_channel.confirm_delivery()
+    method, properties, body = None, None, b""
+    for _ in range(100):
+        method, properties, body = server_channel.basic_get(requests, auto_ack=True)
+        if method is not None:
+            break
+        time.sleep(0.01)
+    assert body == b"2+2"
+    reply_key = properties.reply_to
+    assert reply_key.startswith(REPLY_TO + ".") and len(reply_key) > len(REPLY_TO) + 8
+    server_channel.basic_publish("", reply_key, b"4", pika.BasicProperties(correlation_id="c"))
+    session.connection.process_data_events(time_limit=0.3)
+    ((deliver, reply_properties, reply),) = replies
+    assert reply == b"4" and reply_properties.correlation_id == "c"
+    assert (deliver.consumer_tag, deliver.delivery_tag, deliver.redelivered) == (tag, 1, False)
+    assert (deliver.exchange, deliver.routing_key) == ("", reply_key)
+    with pytest.raises(UnroutableError):  # only the default exchange knows reply keys
+        server_channel.basic_publish("amq.direct", reply_key, b"no", mandatory=True)
+    client.basic_cancel(tag)
+    with pytest.raises(UnroutableError):
+        server_channel.basic_publish("", reply_key, b"late", mandatory=True)
+    server.close()
+
+
+def test_direct_reply_to_pseudo_queue_answers_like_rabbitmq(session: Session) -> None:
+    ch = session.channel
+    declared = ch.queue_declare(REPLY_TO, passive=True).method
+    assert (declared.queue, declared.message_count, declared.consumer_count) == (REPLY_TO, 0, 1)
+    assert ch.queue_declare(REPLY_TO).method.queue == REPLY_TO
+    assert ch.queue_delete(REPLY_TO).method.message_count == 0
+    not_found = (404, f"NOT_FOUND - no queue '{REPLY_TO}' in vhost '/'")
+    assert _channel_error(session, lambda c: c.basic_get(REPLY_TO)) == not_found
+    assert _channel_error(session, lambda c: c.queue_purge(REPLY_TO)) == not_found
+    assert _channel_error(session, lambda c: c.queue_bind(REPLY_TO, "amq.direct", "k")) == not_found
+
+
+@pytest.mark.parametrize(
+    ("case", "text"),
+    [
+        ("consume with acks", "PRECONDITION_FAILED - reply consumer cannot acknowledge"),
+        ("consume twice", "PRECONDITION_FAILED - reply consumer already set"),
+        ("publish without consumer", "PRECONDITION_FAILED - fast reply consumer does not exist"),
+        ("consumer on another channel", "PRECONDITION_FAILED - fast reply consumer does not exist"),
+    ],
+)
+def test_direct_reply_to_misuse_closes_the_channel_with_406(
+    session: Session, case: str, text: str
+) -> None:
+    def ignore(*args: object) -> None:
+        pass
+
+    def action(ch) -> None:  # noqa: ANN001
+        request = pika.BasicProperties(reply_to=REPLY_TO)
+        if case == "consume with acks":
+            ch.basic_consume(REPLY_TO, ignore, auto_ack=False)
+        elif case == "consume twice":
+            ch.basic_consume(REPLY_TO, ignore, auto_ack=True)
+            ch.basic_consume(REPLY_TO, ignore, auto_ack=True)
+        elif case == "publish without consumer":
+            ch.basic_publish("", "anywhere", b"x", request)
+            ch.basic_qos(prefetch_count=1)  # the error surfaces at the next synchronous call
+        else:
+            ch.basic_consume(REPLY_TO, ignore, auto_ack=True)
+            other = session.connection.channel()
+            other.basic_publish("", "anywhere", b"x", request)
+            other.basic_qos(prefetch_count=1)
+
+    assert _channel_error(session, action) == (406, text)
+
+
 def test_passive_declare_of_a_missing_queue_is_404(session: Session) -> None:
     name = unique("missing")
     code, text = _channel_error(session, lambda ch: ch.queue_declare(name, passive=True))

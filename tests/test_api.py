@@ -202,6 +202,15 @@ def test_publish_errors_close_only_a_management_channel(client: FlaskClient) -> 
         "precondition_failed",
         "PRECONDITION_FAILED - invalid expiration 'abc': no_integer",
     )
+    replying = client.post(
+        "/api/exchanges/%2F/amq.default/publish",
+        json={"payload": "x", "properties": {"reply_to": "amq.rabbitmq.reply-to"}},
+    )
+    assert error_of(replying) == (
+        406,
+        "precondition_failed",
+        "PRECONDITION_FAILED - fast reply consumer does not exist",
+    )
     client.put("/api/exchanges/%2F/inside", json={"type": "fanout", "internal": True})
     assert error_of(client.post("/api/exchanges/%2F/inside/publish", json={"payload": ""}))[0] == (
         403

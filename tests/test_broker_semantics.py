@@ -627,3 +627,27 @@ def test_a_deep_backlog_is_handed_over_in_rounds_in_order(broker):
         assert [ready for _, ready in got][:4] == [7, 7, 7, 4], "three per round"
         assert broker.queue_depths()["backlog"] == (0, 0, 1)
         assert not broker.vhosts["/"].queues["backlog"].dispatch_pending
+
+
+def test_direct_reply_to_answers_reach_the_requesting_channel_only_while_it_consumes(broker):
+    """amq.rabbitmq.reply-to in-process: the same rewrite and routing as over AMQP, the reply
+    consumer is listed with the others, and a closed channel leaves no route behind."""
+    with broker.connect("rpc client") as client_connection, broker.connect("rpc server") as server:
+        client, worker = client_connection.channel(), server.channel()
+        worker.queue_declare("rpc")
+        replies = []
+        client.basic_consume("amq.rabbitmq.reply-to", replies.append, no_ack=True)
+        client.basic_publish("", "rpc", b"ping", Properties(reply_to="amq.rabbitmq.reply-to"))
+        request = worker.basic_get("rpc", no_ack=True)
+        reply_key = request.message.properties.reply_to
+        assert reply_key.startswith("amq.rabbitmq.reply-to.")
+        consumers = broker.snapshot()["consumers"]
+        assert [c["queue"] for c in consumers] == [reply_key]
+        assert "amq.rabbitmq.reply-to" not in [q["name"] for q in broker.snapshot()["queues"]]
+        assert worker.basic_publish("", reply_key, b"pong").routed_to == [reply_key]
+        assert [d.body for d in replies] == [b"pong"]
+        types = [e.type for e in broker.events.recent() if e.get("queue") == reply_key]
+        assert types[-2:] == ["enqueued", "delivered"]
+        client.close()
+        assert worker.basic_publish("", reply_key, b"late").routed_to == []
+        assert broker.snapshot()["consumers"] == []
