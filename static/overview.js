@@ -145,7 +145,7 @@ function apply(e) {
       if (e.exchange === "") {
         let added = false;
         for (const q of e.queues || []) {
-          if (!model.defaultRoutes.has(q)) {
+          if (!model.defaultRoutes.has(q) && !isReplyKey(q)) {
             model.defaultRoutes.add(q);
             added = true;
           }
@@ -188,6 +188,11 @@ const SIZE = {
 const GAP_Y = 16;
 const TOP = 44;
 const MARGIN = 24;
+
+// Direct reply-to: replies go from the default exchange straight to the requesting channel's
+// consumer; its "queue" (amq.rabbitmq.reply-to.<key>) is no queue anyone can see.
+const REPLY_PREFIX = "amq.rabbitmq.reply-to.";
+const isReplyKey = (name) => typeof name === "string" && name.startsWith(REPLY_PREFIX);
 
 function isSystem(name) {
   return name === "" || name.startsWith("amq.");
@@ -296,21 +301,25 @@ function layout() {
     addEdge(`x:${b.source}`, `${b.destination_type === "exchange" ? "x" : "q"}:${b.destination}`, "binding", b);
   }
   for (const q of model.defaultRoutes) addEdge("x:", `q:${q}`, "default");
-  for (const [tag, consumer] of model.consumers) addEdge(`q:${consumer.queue}`, `c:${tag}`, "consume");
+  for (const [tag, consumer] of model.consumers) {
+    if (isReplyKey(consumer.queue)) addEdge("x:", `c:${tag}`, "reply");
+    else addEdge(`q:${consumer.queue}`, `c:${tag}`, "consume");
+  }
   for (const q of model.queues.values()) {
     const dlx = q.arguments?.["x-dead-letter-exchange"];
     if (typeof dlx === "string") addEdge(`q:${q.name}`, `x:${dlx}`, "dead-letter");
   }
   // Edges are curves left to right; exchange-to-exchange bindings arc out to the right of the
   // exchange column and back; dead letters run along lanes under the diagram and come back
-  // into their exchange from the left, like a publish (dead-lettering is a re-publish).
+  // into their exchange from the left, like a publish (dead-lettering is a re-publish); direct
+  // replies take a lane under the queues, which they skip.
   const contentBottom = TOP + tallest;
   let lane = 0;
   let bottom = contentBottom;
   for (const edge of edges.values()) {
     const a = nodes.get(edge.from);
     const b = nodes.get(edge.to);
-    if (edge.kind === "dead-letter") {
+    if (edge.kind === "dead-letter" || edge.kind === "reply") {
       edge.points = lanePoints(a, b, contentBottom + 26 + lane * 12, 22 + lane * 7);
       lane += 1;
     } else if (a.kind === "exchange" && b.kind === "exchange") {
@@ -444,6 +453,7 @@ function draw() {
     const path = s("path", { class: `edge edge-${edge.kind}`, d: pathD(edge.points) });
     if (edge.kind === "dead-letter") path.append(s("title", {}, "dead letters go to this exchange"));
     if (edge.kind === "default") path.append(s("title", {}, "default exchange: routing key = queue name"));
+    if (edge.kind === "reply") path.append(s("title", {}, "direct reply-to: replies skip the queues"));
     layers.edges.append(path);
   }
   bindingLabels(lay);
@@ -824,7 +834,8 @@ function animate(e) {
     case "delivered": {
       if (!sampled(id)) return;
       const shape = e.redelivered ? "redelivered" : "message";
-      const path = e.consumer_tag && edge("consume", `q:${e.queue}`, `c:${e.consumer_tag}`);
+      const [kind, from] = isReplyKey(e.queue) ? ["reply", "x:"] : ["consume", `q:${e.queue}`];
+      const path = e.consumer_tag && edge(kind, from, `c:${e.consumer_tag}`);
       if (path) move(id, path.points, shape);
       else {
         const from = nodePoint(`q:${e.queue}`, "right");
@@ -1075,6 +1086,7 @@ function buildLegend() {
   legend.append(
     h("li", {}, s("svg", { viewBox: "0 0 30 10", width: 30, height: 10, "aria-hidden": "true" }, s("path", { class: "edge edge-dead-letter", d: "M0,5 L30,5" })), "dead-letter route"),
     h("li", {}, s("svg", { viewBox: "0 0 30 10", width: 30, height: 10, "aria-hidden": "true" }, s("path", { class: "edge edge-default", d: "M0,5 L30,5" })), "default exchange (key = queue name)"),
+    h("li", {}, s("svg", { viewBox: "0 0 30 10", width: 30, height: 10, "aria-hidden": "true" }, s("path", { class: "edge edge-reply", d: "M0,5 L30,5" })), "direct reply-to"),
   );
 }
 

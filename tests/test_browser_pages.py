@@ -92,6 +92,31 @@ def test_declare_bind_publish_in_forms_and_the_overview_follows(
     expect(producer).to_contain_text("published 1")
 
 
+def test_direct_reply_to_skips_the_queues_in_the_overview(page: Page, server: LiveServer) -> None:
+    """An RPC with amq.rabbitmq.reply-to: the request goes through rpc_queue, the reply from
+    the default exchange straight to the client's consumer, on a lane of its own."""
+    open_live(page, server, "/")
+    rpc_client, rpc_server = (
+        client(server.broker, "rpc client"),
+        client(server.broker, "rpc server"),
+    )
+    rpc_server.queue_declare("rpc_queue")
+    replies = []
+    rpc_client.basic_consume("amq.rabbitmq.reply-to", replies.append, no_ack=True)
+    request = Properties(reply_to="amq.rabbitmq.reply-to", correlation_id="1")
+    rpc_client.basic_publish("", "rpc_queue", b"2+2", request)
+    asked = rpc_server.basic_get("rpc_queue", no_ack=True)
+    rpc_server.basic_publish("", asked.message.properties.reply_to, b"4")
+    assert [d.body for d in replies] == [b"4"]
+    expect(queue_node(page, "rpc_queue")).to_be_visible()
+    expect(page.locator("#diagram path.edge-reply")).to_have_count(1)
+    expect(page.locator('#diagram g[data-node="queue"]')).to_have_count(1)  # no reply "queue"
+    expect(page.locator(".legend")).to_contain_text("direct reply-to")
+    page.reload()  # drawn from the snapshot as well as from events
+    page.wait_for_selector('body[data-live="open"]')
+    expect(page.locator("#diagram path.edge-reply")).to_have_count(1)
+
+
 def test_an_unroutable_publish_says_why(page: Page, server: LiveServer) -> None:
     channel = client(server.broker)
     channel.exchange_declare("shop", "topic")
@@ -313,6 +338,10 @@ def test_connections_page_follows_clients(page: Page, server: LiveServer) -> Non
     channel.delivery_credit = 1
     channel.basic_consume("backlog", lambda delivery: None, no_ack=True)
     expect(page.locator("#channels-table")).to_contain_text("client not reading")
+    connection.channel().basic_consume("amq.rabbitmq.reply-to", lambda d: None, no_ack=True)
+    reply_row = page.locator("#all-consumers-table tr", has_text="direct reply-to")
+    expect(reply_row).to_contain_text("amq.rabbitmq.reply-to.")
+    expect(reply_row.locator("a.entity-link")).to_have_count(0)  # no queue page to open
     connection.close()
     expect(page.locator("#connection-tables")).not_to_contain_text("pika on the laptop")
 
