@@ -38,6 +38,8 @@ EXPECTED = {
     "aio_topics.py": ["[critical <- '*.critical'] got ['kern.critical', 'cron.critical']"],
     "pika_rpc.py": ["Got fib(25) = 75025"],
     "aio_rpc.py": ["Got fib(25) = 75025"],
+    "pika_direct_reply_to.py": ["replying to amq.rabbitmq.reply-to.", "12 squared = 144"],
+    "aio_direct_reply_to.py": ["replying to amq.rabbitmq.reply-to.", "5 cubed = 125"],
     "pika_dead_letter.py": ["[dead letter] 'pears:-1' from queue 'orders': reason=rejected"],
     "aio_dead_letter.py": ["[dead letter] 'nonsense' from 'orders': reason=rejected count=1"],
     "pika_confirms.py": ["[ack] order 2", "[nack] order 3", "[returned] b'lost?': 312 NO_ROUTE"],
