@@ -1,9 +1,11 @@
-"""RPC with direct reply-to (aio-pika): no reply queue at all.
+"""RPC with direct reply-to (aio-pika): the client needs no reply queue at all.
 
 The client consumes from the pseudo-queue "amq.rabbitmq.reply-to" (no_ack: it must) and sends
 each request with reply_to="amq.rabbitmq.reply-to" on that same channel. The broker rewrites
-reply_to to a key naming the client's channel; the server answers to that key through the
-default exchange, and the answer goes straight to the client's future, through no queue.
+reply_to to a key naming the client's channel (the server prints it); the server answers to that
+key through the default exchange, and the answer goes straight to the client's future.
+
+The server is aio_rpc.py's, unchanged: it answers to whatever reply_to says.
 """
 
 import asyncio
@@ -11,24 +13,10 @@ import os
 import uuid
 
 import aio_pika
+from aio_rpc import serve
 
 URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost/")
 REPLY_TO = "amq.rabbitmq.reply-to"
-
-
-async def serve(channel: aio_pika.abc.AbstractChannel) -> None:
-    queue = await channel.declare_queue("rpc_cubes")
-    await queue.purge()
-
-    async def on_request(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        async with message.process():
-            print(f" [server] replying to {message.reply_to[:30]}…")
-            answer = aio_pika.Message(
-                str(int(message.body) ** 3).encode(), correlation_id=message.correlation_id
-            )
-            await channel.default_exchange.publish(answer, routing_key=message.reply_to)
-
-    await queue.consume(on_request)
 
 
 async def main() -> None:
@@ -46,15 +34,15 @@ async def main() -> None:
                 future.set_result(message.body)
 
         await replies.consume(on_answer, no_ack=True)
-        for n in (2, 5):
+        for n in (7, 12):
             correlation_id = str(uuid.uuid4())
             pending[correlation_id] = asyncio.get_running_loop().create_future()
             request = aio_pika.Message(
                 str(n).encode(), reply_to=REPLY_TO, correlation_id=correlation_id
             )
-            await channel.default_exchange.publish(request, routing_key="rpc_cubes")
+            await channel.default_exchange.publish(request, routing_key="rpc_queue")
             answer = await asyncio.wait_for(pending[correlation_id], timeout=10)
-            print(f" [client] {n} cubed = {answer.decode()}")
+            print(f" [client] fib({n}) = {answer.decode()}, no reply queue needed")
 
 
 if __name__ == "__main__":

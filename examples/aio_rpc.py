@@ -19,6 +19,7 @@ async def serve(channel: aio_pika.abc.AbstractChannel) -> None:
 
     async def on_request(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         async with message.process():
+            print(f" [server] fib({int(message.body)}) -> reply_to {message.reply_to}")
             answer = aio_pika.Message(
                 str(fib(int(message.body))).encode(), correlation_id=message.correlation_id
             )

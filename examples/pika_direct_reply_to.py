@@ -1,9 +1,11 @@
-"""RPC with direct reply-to (pika): no reply queue at all.
+"""RPC with direct reply-to (pika): the client needs no reply queue at all.
 
 The client consumes from the pseudo-queue "amq.rabbitmq.reply-to" (auto-ack: it must) and sends
 each request with reply_to="amq.rabbitmq.reply-to" on that same channel. The broker rewrites
-reply_to to a key naming the client's channel; the server answers to that key through the
-default exchange, and the answer goes straight to the client's consumer, through no queue.
+reply_to to a key naming the client's channel (the server prints it); the server answers to that
+key through the default exchange, and the answer goes straight to the client's consumer.
+
+The server is pika_rpc.py's, unchanged: it answers to whatever reply_to says.
 """
 
 import os
@@ -11,36 +13,14 @@ import threading
 import uuid
 
 import pika
+from pika_rpc import server
 
 URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost/")
 REPLY_TO = "amq.rabbitmq.reply-to"
 
 
-def server(ready: threading.Event, requests: int) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(URL))
-    channel = connection.channel()
-    channel.queue_declare("rpc_squares")
-    channel.queue_purge("rpc_squares")
-    answered = 0
-
-    def on_request(ch, method, props, body) -> None:
-        nonlocal answered
-        print(f" [server] replying to {props.reply_to[:30]}…")
-        reply = pika.BasicProperties(correlation_id=props.correlation_id)
-        ch.basic_publish("", props.reply_to, str(int(body) ** 2).encode(), reply)
-        ch.basic_ack(method.delivery_tag)
-        answered += 1
-        if answered == requests:
-            ch.stop_consuming()
-
-    channel.basic_consume("rpc_squares", on_request)
-    ready.set()
-    channel.start_consuming()
-    connection.close()
-
-
 def main() -> None:
-    numbers = [3, 12]
+    numbers = [7, 12]
     ready = threading.Event()
     thread = threading.Thread(target=server, args=(ready, len(numbers)))
     thread.start()
@@ -56,10 +36,10 @@ def main() -> None:
     for n in numbers:
         correlation_id = str(uuid.uuid4())
         props = pika.BasicProperties(reply_to=REPLY_TO, correlation_id=correlation_id)
-        channel.basic_publish("", "rpc_squares", str(n).encode(), props)
+        channel.basic_publish("", "rpc_queue", str(n).encode(), props)
         while correlation_id not in answers:
             connection.process_data_events(time_limit=0.1)
-        print(f" [client] {n} squared = {answers[correlation_id].decode()}")
+        print(f" [client] fib({n}) = {answers[correlation_id].decode()}, no reply queue needed")
     thread.join(10)
     connection.close()
 

@@ -28,6 +28,7 @@ def server(ready: threading.Event, requests: int) -> None:
     def on_request(ch, method, props, body) -> None:
         nonlocal answered
         n = int(body)
+        print(f" [server] fib({n}) -> reply_to {props.reply_to}")
         reply = pika.BasicProperties(correlation_id=props.correlation_id)
         ch.basic_publish("", props.reply_to, str(fib(n)).encode(), reply)
         ch.basic_ack(method.delivery_tag)

@@ -1,7 +1,7 @@
 """Every program in examples/ runs to the end against the listener and prints what it should.
 
-Each runs as its own process, as a student would run it, pointed at a fresh broker's listener
-through AMQP_URL.
+Each runs as its own process, as a student would run it, pointed through AMQP_URL at a fresh
+broker's listener and then, unchanged, at the real RabbitMQ.
 """
 
 # ruff: noqa: F811  (the fixtures imported from tests.amqp_helpers are test parameters)
@@ -19,6 +19,8 @@ from tests.amqp_helpers import (  # noqa: F401  (fixtures used as parameters)
     amqp_broker,
     amqp_server,
     amqp_url,
+    rabbitmq_url,
+    target,
 )
 
 EXAMPLES = ROOT / "examples"
@@ -36,10 +38,10 @@ EXPECTED = {
         "[critical <- '*.critical'] got ['kern.critical', 'cron.critical']",
     ],
     "aio_topics.py": ["[critical <- '*.critical'] got ['kern.critical', 'cron.critical']"],
-    "pika_rpc.py": ["Got fib(25) = 75025"],
-    "aio_rpc.py": ["Got fib(25) = 75025"],
-    "pika_direct_reply_to.py": ["replying to amq.rabbitmq.reply-to.", "12 squared = 144"],
-    "aio_direct_reply_to.py": ["replying to amq.rabbitmq.reply-to.", "5 cubed = 125"],
+    "pika_rpc.py": ["fib(25) -> reply_to amq.gen-", "Got fib(25) = 75025"],
+    "aio_rpc.py": ["[server] fib(25) -> reply_to ", "Got fib(25) = 75025"],
+    "pika_direct_reply_to.py": ["reply_to amq.rabbitmq.reply-to.", "fib(12) = 144"],
+    "aio_direct_reply_to.py": ["reply_to amq.rabbitmq.reply-to.", "fib(12) = 144"],
     "pika_dead_letter.py": ["[dead letter] 'pears:-1' from queue 'orders': reason=rejected"],
     "aio_dead_letter.py": ["[dead letter] 'nonsense' from 'orders': reason=rejected count=1"],
     "pika_confirms.py": ["[ack] order 2", "[nack] order 3", "[returned] b'lost?': 312 NO_ROUTE"],
@@ -66,8 +68,9 @@ def test_every_example_is_covered() -> None:
 
 @pytest.mark.timeout(40)
 @pytest.mark.parametrize("script", sorted(EXPECTED))
-def test_example_runs(script: str, amqp_url: str) -> None:
-    out = run(script, amqp_url)
+def test_example_runs(script: str, target: str) -> None:
+    """Each example, unchanged, against QueueLab and against the real RabbitMQ."""
+    out = run(script, target)
     for line in EXPECTED[script]:
         assert line in out, out
 
