@@ -71,6 +71,8 @@ ARG_RULES = {
     "x-overflow": "one of drop-head, reject-publish, reject-publish-dlx",
     "x-dead-letter-exchange": "an exchange name (a string)",
     "x-dead-letter-routing-key": "a routing key (a string)",
+    "x-single-active-consumer": "true or false",
+    "x-priority": "a whole number: higher-priority consumers get messages first",
 }
 
 
@@ -109,6 +111,19 @@ def validate_queue_arguments(arguments: dict[str, Any], queue: str, vhost: str) 
         raise _invalid_arg(
             "x-dead-letter-routing-key", queue, vhost, "routing_key_but_no_dlx_defined"
         )
+    single_active = arguments.get("x-single-active-consumer", False)
+    if not isinstance(single_active, bool):
+        detail = f"{{unacceptable_type,{amqp_type_name(single_active)}}}"
+        raise _invalid_arg("x-single-active-consumer", queue, vhost, detail)
+
+
+def consumer_priority(arguments: dict[str, Any], queue: str, vhost: str) -> int:
+    """basic.consume's x-priority (default 0): any whole number, negative too, as in RabbitMQ."""
+    priority = arguments.get("x-priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        detail = f'"expected integer, got {amqp_type_name(priority)}"'
+        raise _invalid_arg("x-priority", queue, vhost, detail)
+    return priority
 
 
 def inequivalent_flag(

@@ -83,6 +83,7 @@ class Consumer:
     sink: Callable[[Delivery], None]
     on_cancel: Callable[[str], None] | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
+    priority: int = 0  # x-priority: higher goes first (queue.next_consumer)
     unacked: int = 0
     delivered: int = 0
 
@@ -106,9 +107,18 @@ class Consumer:
             "ack_required": not self.no_ack,
             "exclusive": self.exclusive,
             "prefetch_count": self.prefetch,
+            "priority": self.priority,
+            "activity_status": self.activity_status,
             "unacked": self.unacked,
             "delivered": self.delivered,
         }
+
+    @property
+    def activity_status(self) -> str:
+        """RabbitMQ's words: "up", or "single_active" / "waiting" on a single-active queue."""
+        if not self.queue.single_active:
+            return "up"
+        return "single_active" if self.queue.active_consumer is self else "waiting"
 
 
 class Connection:

@@ -25,6 +25,7 @@ from broker.arguments import (
     QUEUE_EQUIVALENCE_ARGS,
     check_arguments_equivalent,
     check_expiration,
+    consumer_priority,
     inequivalent_flag,
 )
 from broker.channel import (
@@ -253,10 +254,16 @@ class Broker:
             return
         channel.closed = True
         channel.close_error = error
+        # Single-active-consumer queues hand over to their next consumer once this channel's
+        # consumers are all gone and its unacked messages are back in place.
+        handed_over = {c.queue for c in channel.consumers.values() if c.queue.single_active}
         for consumer in list(channel.consumers.values()):
             self._remove_consumer(consumer)
         self.direct_reply_to.forget(channel)
         self._requeue_all(channel)
+        for queue in handed_over:
+            if not queue.deleted:
+                self._dispatch(queue)
         channel.connection.channels.pop(channel.number, None)
         self._later(channel.on_close, error)
         self._emit(
@@ -882,10 +889,17 @@ class Broker:
                     f"attempt to reuse consumer tag '{tag}'",
                     "each consumer on a channel needs its own tag; leave it empty for a new one",
                 )
+            priority = consumer_priority(arguments or {}, queue.name, queue.vhost)
             if queue.consumers and (exclusive or any(c.exclusive for c in queue.consumers)):
                 raise access_refused(
                     f"queue '{queue.name}' in vhost '{queue.vhost}' in exclusive use",
                     "an exclusive consumer must be the queue's only consumer",
+                )
+            if exclusive and queue.single_active:
+                raise access_refused(
+                    f"queue '{queue.name}' in vhost '{queue.vhost}' in exclusive use",
+                    "a single-active-consumer queue already picks one consumer: consume "
+                    "without exclusive",
                 )
             consumer = Consumer(
                 tag,
@@ -897,6 +911,7 @@ class Broker:
                 sink,
                 on_cancel,
                 dict(arguments or {}),
+                priority,
             )
             queue.add_consumer(consumer)
             channel.consumers[tag] = consumer
@@ -910,6 +925,8 @@ class Broker:
             consumer = channel.consumers.get(consumer_tag)
             if consumer is not None:  # RabbitMQ: cancelling an unknown tag is fine
                 self._remove_consumer(consumer)
+                if consumer.queue.single_active:  # the next consumer in line takes over
+                    self._dispatch(consumer.queue)
 
     def _remove_consumer(self, consumer: Consumer, check_auto_delete: bool = True) -> None:
         """Stop a consumer. Its unacked messages stay with its channel (as in RabbitMQ)."""

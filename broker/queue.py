@@ -60,8 +60,11 @@ class Queue:
         self.ready: deque[QueueEntry] = deque()
         self.ready_bytes = 0
         self.unacked = 0
+        self.single_active: bool = arguments.get("x-single-active-consumer", False)
         self.consumers: list[Consumer] = []
         self._turn = 0
+        self._top_priority = 0  # the highest x-priority among the consumers
+        self._departed_active: Consumer | None = None  # see active_consumer
         self._next_seq = 0
         self.had_consumer = False
         self.dispatch_pending = False  # a next round of deliveries is waiting in the outbox
@@ -149,20 +152,52 @@ class Queue:
     def add_consumer(self, consumer: Consumer) -> None:
         self.consumers.append(consumer)
         self.had_consumer = True
+        self._top_priority = max(c.priority for c in self.consumers)
 
     def remove_consumer(self, consumer: Consumer) -> None:
         if consumer in self.consumers:
+            if self.single_active and consumer is self.consumers[0] and consumer.unacked:
+                self._departed_active = consumer
             self.consumers.remove(consumer)
+            self._top_priority = max((c.priority for c in self.consumers), default=0)
+
+    @property
+    def active_consumer(self) -> Consumer | None:
+        """With x-single-active-consumer, the one consumer that gets messages: the earliest
+        registered (RabbitMQ 3.x classic queues ignore x-priority here); the rest wait.
+
+        An active consumer cancelled while it still holds unacked messages keeps the turn until
+        they are settled or requeued, so the next one cannot overtake them: order is the point
+        of a single active consumer."""
+        if not self.single_active or not self.consumers:
+            return None
+        departed = self._departed_active
+        if departed is not None:
+            if departed.unacked:
+                return None
+            self._departed_active = None
+        return self.consumers[0]
 
     def next_consumer(self) -> Consumer | None:
-        """Round-robin over consumers that have room under their prefetch limit."""
+        """The consumer for the next message, among those with room under their prefetch.
+
+        The highest x-priority wins; equals take turns (round-robin). A lower-priority consumer
+        gets a message only while every higher one is full, as with RabbitMQ's consumer priorities.
+        """
+        if self.single_active:
+            active = self.active_consumer
+            return active if active is not None and active.can_take() else None
         count = len(self.consumers)
+        chosen, chosen_offset = None, 0
         for offset in range(count):
             consumer = self.consumers[(self._turn + offset) % count]
-            if consumer.can_take():
-                self._turn = (self._turn + offset + 1) % count
-                return consumer
-        return None
+            if (chosen is None or consumer.priority > chosen.priority) and consumer.can_take():
+                chosen, chosen_offset = consumer, offset
+                if consumer.priority == self._top_priority:
+                    break
+        if chosen is not None:
+            self._turn = (self._turn + chosen_offset + 1) % count
+        return chosen
 
     @property
     def is_unused(self) -> bool:
@@ -182,6 +217,9 @@ class Queue:
             "messages": len(self.ready) + self.unacked,
             "message_bytes_ready": self.ready_bytes,
             "consumers": len(self.consumers),
+            "single_active_consumer_tag": self.active_consumer.tag
+            if self.active_consumer
+            else None,
             "owner_connection": self.owner.name if self.owner else None,
             "counters": dict(self.counters),
             "message_stats": self.rates.message_stats(now),

@@ -77,6 +77,13 @@ class Session:
             self.connection.close()
 
 
+def pump_until(connection: pika.BlockingConnection, done, seconds: float = 3.0) -> None:  # noqa: ANN001
+    """Let pika dispatch deliveries until `done()` holds (it returns after the first batch)."""
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        connection.process_data_events(time_limit=0.05)
+
+
 @pytest.fixture
 def session(target: str) -> Iterator[Session]:
     session = Session(target)
@@ -272,6 +279,63 @@ def test_consumer_cancelled_when_its_queue_is_deleted(session: Session) -> None:
     assert cancelled == [tag]
 
 
+def test_consumer_priorities_fill_the_highest_first(session: Session) -> None:
+    queue = session.queue()
+    got: list[tuple[str, bytes]] = []
+    low, high = session.connection.channel(), session.connection.channel()
+    low.basic_qos(prefetch_count=10)
+    high.basic_qos(prefetch_count=2)
+    low.basic_consume(queue, lambda c, m, p, b: got.append(("low", b)), arguments={"x-priority": 0})
+    high.basic_consume(
+        queue, lambda c, m, p, b: got.append(("high", b)), arguments={"x-priority": 10}
+    )
+    for i in range(5):
+        session.channel.basic_publish("", queue, b"%d" % i)
+    pump_until(session.connection, lambda: len(got) == 5)
+    # pika runs each channel's callbacks in turn, so compare what each consumer got.
+    assert [b for who, b in got if who == "high"] == [b"0", b"1"]
+    assert [b for who, b in got if who == "low"] == [b"2", b"3", b"4"]
+
+
+def test_single_active_consumer_fails_over_when_its_connection_closes(session: Session) -> None:
+    queue = session.queue(arguments={"x-single-active-consumer": True})
+    got: list[tuple[str, bytes, bool]] = []
+    first_connection = pika_connect(session.url)
+    first = first_connection.channel()
+    first.basic_qos(prefetch_count=1)
+    first.basic_consume(queue, lambda c, m, p, b: got.append(("first", b, m.redelivered)))
+    second = session.connection.channel()
+    second.basic_consume(
+        queue,
+        lambda c, m, p, b: got.append(("second", b, m.redelivered)),
+        arguments={"x-priority": 10},  # classic queues pick the earliest consumer regardless
+    )
+    for i in range(3):
+        session.channel.basic_publish("", queue, b"%d" % i)
+    pump_until(first_connection, lambda: bool(got))
+    pump_until(session.connection, lambda: len(got) > 1, seconds=0.5)
+    assert got == [("first", b"0", False)], "the second consumer waits, though it has room"
+    first_connection.close()  # its unacked message goes back first, then the second takes over
+    pump_until(session.connection, lambda: len(got) == 4)
+    assert got[1:] == [("second", b"0", True), ("second", b"1", False), ("second", b"2", False)]
+
+
+def test_single_active_consumer_hands_over_on_cancel(session: Session) -> None:
+    queue = session.queue(arguments={"x-single-active-consumer": True})
+    got: list[tuple[str, bytes]] = []
+    first = session.connection.channel()
+    tag = first.basic_consume(queue, lambda c, m, p, b: got.append(("first", b)), auto_ack=True)
+    session.connection.channel().basic_consume(
+        queue, lambda c, m, p, b: got.append(("second", b)), auto_ack=True
+    )
+    session.channel.basic_publish("", queue, b"0")
+    pump_until(session.connection, lambda: bool(got))
+    first.basic_cancel(tag)
+    session.channel.basic_publish("", queue, b"1")
+    pump_until(session.connection, lambda: len(got) == 2)
+    assert got == [("first", b"0"), ("second", b"1")]
+
+
 # --- errors: code, text, and the connection keeps working after a channel error -------------
 
 
@@ -366,6 +430,33 @@ def test_direct_reply_to_misuse_closes_the_channel_with_406(
             other.basic_qos(prefetch_count=1)
 
     assert _channel_error(session, action) == (406, text)
+
+
+def test_consumer_and_queue_argument_types_are_checked(session: Session) -> None:
+    queue, fresh = session.queue(), unique("sac")
+    where = f"for queue '{queue}' in vhost '/'"
+    fresh_where = f"for queue '{fresh}' in vhost '/'"
+    assert _channel_error(
+        session, lambda ch: ch.basic_consume(queue, print, arguments={"x-priority": "high"})
+    ) == (
+        406,
+        f"PRECONDITION_FAILED - invalid arg 'x-priority' {where}: \"expected integer, got longstr\"",
+    )
+    assert _channel_error(
+        session, lambda ch: ch.queue_declare(fresh, arguments={"x-single-active-consumer": 1})
+    ) == (
+        406,
+        f"PRECONDITION_FAILED - invalid arg 'x-single-active-consumer' {fresh_where}: "
+        "{unacceptable_type,signedint}",
+    )
+
+
+def test_exclusive_consumer_on_a_single_active_consumer_queue_is_403(session: Session) -> None:
+    queue = session.queue(arguments={"x-single-active-consumer": True})
+    assert _channel_error(session, lambda ch: ch.basic_consume(queue, print, exclusive=True)) == (
+        403,
+        f"ACCESS_REFUSED - queue '{queue}' in vhost '/' in exclusive use",
+    )
 
 
 def test_passive_declare_of_a_missing_queue_is_404(session: Session) -> None:

@@ -575,6 +575,89 @@ def test_round_robin_between_consumers(channel):
     assert [d.body for d in second] == [b"1", b"3", b"5"]
 
 
+def test_consumer_priority_goes_first_and_lower_ones_get_the_overflow(broker):
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("q")
+        low, high_a, high_b = [], [], []
+        channel.basic_consume("q", low.append, arguments={"x-priority": -1})
+        channel.basic_qos(prefetch_count=2)
+        high = connection.channel()
+        high.basic_qos(prefetch_count=2)
+        high.basic_consume("q", high_a.append, arguments={"x-priority": 10})
+        high.basic_consume("q", high_b.append, arguments={"x-priority": 10})
+        for i in range(6):
+            channel.basic_publish("", "q", b"%d" % i)
+        # Equals take turns until both are full; only then does the low one get messages.
+        assert [d.body for d in high_a] == [b"0", b"2"]
+        assert [d.body for d in high_b] == [b"1", b"3"]
+        assert [d.body for d in low] == [b"4", b"5"]
+        high.basic_ack(high_a[0].delivery_tag)
+        channel.basic_publish("", "q", b"6")
+        assert high_a[-1].body == b"6", "room at the top is used before the low consumer"
+        assert [c["priority"] for c in broker.snapshot()["consumers"]] == [-1, 10, 10]
+
+
+@pytest.mark.parametrize(
+    ("value", "got"), [("high", "longstr"), (1.5, "double"), (None, "void"), (True, "bool")]
+)
+def test_x_priority_must_be_an_integer(broker, value, got):
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("q")
+        text = (
+            "PRECONDITION_FAILED - invalid arg 'x-priority' for queue 'q' in vhost '/': "
+            f'"expected integer, got {got}"'
+        )
+        with raises(406, text):
+            channel.basic_consume("q", lambda d: None, arguments={"x-priority": value})
+
+
+def test_single_active_consumer_gets_everything_until_it_goes(broker):
+    with broker.connect() as connection:
+        queue_args = {"x-single-active-consumer": True}
+        setup = connection.channel()
+        setup.queue_declare("q", arguments=queue_args)
+        first, second = connection.channel(), connection.channel()
+        first.basic_qos(prefetch_count=1)
+        got: list[tuple[str, bytes, bool]] = []
+        first.basic_consume("q", lambda d: got.append(("first", d.body, d.redelivered)))
+        tag = second.basic_consume(
+            "q",
+            lambda d: got.append(("second", d.body, d.redelivered)),
+            arguments={"x-priority": 10},  # classic queues pick the earliest, priority or not
+        )
+        for i in range(3):
+            setup.basic_publish("", "q", b"%d" % i)
+        assert got == [("first", b"0", False)], "the other consumer waits, even with room"
+        statuses = {c["consumer_tag"]: c["activity_status"] for c in broker.snapshot()["consumers"]}
+        assert statuses[tag] == "waiting" and list(statuses.values()).count("single_active") == 1
+        with raises(403, "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use"):
+            connection.channel().basic_consume("q", lambda d: None, exclusive=True)
+        first.close()  # its unacked message goes back first, then the next consumer takes over
+        assert got[1:] == [("second", b"0", True), ("second", b"1", False), ("second", b"2", False)]
+        third = connection.channel()
+        third_got: list[bytes] = []
+        third.basic_consume("q", lambda d: third_got.append(d.body))
+        second.basic_cancel(tag)  # with three messages unacked: the turn waits for them
+        setup.basic_publish("", "q", b"3")
+        assert third_got == []
+        assert [c["activity_status"] for c in broker.snapshot()["consumers"]] == ["waiting"]
+        second.basic_ack(0, multiple=True)
+        assert third_got == [b"3"]
+        assert [c["activity_status"] for c in broker.snapshot()["consumers"]] == ["single_active"]
+
+
+@pytest.mark.parametrize(("value", "got"), [("yes", "longstr"), (1, "signedint"), (None, "void")])
+def test_x_single_active_consumer_must_be_a_boolean(channel, value, got):
+    text = (
+        "PRECONDITION_FAILED - invalid arg 'x-single-active-consumer' for queue 'q' in vhost '/': "
+        f"{{unacceptable_type,{got}}}"
+    )
+    with raises(406, text):
+        channel.queue_declare("q", arguments={"x-single-active-consumer": value})
+
+
 def test_errors_teach(broker):
     with broker.connect() as connection:
         with pytest.raises(AMQPError) as info:
