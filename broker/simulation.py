@@ -116,6 +116,7 @@ def consumer_options(options: dict[str, Any]) -> dict[str, Any]:
             "on_failure",
             "reconnect_ms",
             "seed",
+            "priority",
         },
     )
     return {
@@ -128,6 +129,7 @@ def consumer_options(options: dict[str, Any]) -> dict[str, Any]:
         "on_failure": _choice(options, "on_failure", ON_FAILURE),
         "reconnect_ms": _number(options, "reconnect_ms", 500, 0, 600_000),
         "seed": _seed(options),
+        "priority": _number(options, "priority", 0, -(2**31), 2**31 - 1, integer=True),
     }
 
 
@@ -315,6 +317,7 @@ class SimulatedConsumer(Simulation):
                 self.options["queue"],
                 self._inbox.put,
                 no_ack=self.options["ack_mode"] == "auto",
+                arguments={"x-priority": self.options["priority"]},
                 on_cancel=self._on_cancel,
             )
         except AMQPError:

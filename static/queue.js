@@ -180,6 +180,7 @@ onSubmit(simForm, simResult, async (form) => {
     queue: NAME,
     ack_mode: value(form, "ack_mode"),
     prefetch: numberValue(form, "prefetch", "prefetch") ?? 1,
+    priority: numberValue(form, "priority", "priority") ?? 0,
     processing_ms: numberValue(form, "processing_ms", "processing time") ?? 0,
     failure_rate: Math.max(0, Math.min(1, failure / 100)),
     on_failure: value(form, "on_failure"),

@@ -49,6 +49,7 @@ onSubmit(form, declareResult, async () => {
     const text = value(form, key);
     if (text !== "") args[key] = text;
   }
+  if (value(form, "x-single-active-consumer") === "true") args["x-single-active-consumer"] = true;
   await api("PUT", paths.queue(VHOST, name), {
     durable: checked(form, "durable"),
     auto_delete: checked(form, "auto_delete"),

@@ -339,6 +339,7 @@ export function simulationItem(sim, onStop) {
       ? [
           o.ack_mode === "auto" ? "auto ack" : "manual ack",
           `prefetch ${o.prefetch || "∞"}`,
+          o.priority ? `priority ${o.priority}` : null,
           `${o.processing_ms ?? 0} ms each`,
           o.failure_rate ? `fails ${Math.round(o.failure_rate * 100)}% → ${o.on_failure}` : "never fails",
         ]
@@ -354,7 +355,7 @@ export function simulationItem(sim, onStop) {
     { class: `sim sim-${sim.state}`, "data-simulation": String(sim.id) },
     h("span", { class: `badge sim-state state-${sim.state}` }, sim.state),
     h("strong", {}, sim.name || `simulation ${sim.id}`),
-    h("span", {}, what.join(" · ")),
+    h("span", {}, what.filter(Boolean).join(" · ")),
     counters.length ? h("span", { class: "muted sim-counters" }, counters.join(" · ")) : null,
     sim.error ? h("span", { class: "reason" }, sim.error) : null,
     button,
@@ -541,7 +542,7 @@ export function describeEvent(e) {
     case "dropped":
       return e.reason || "";
     case "consumer.added":
-      return `${e.consumer_tag}: ${e.ack_required ? "manual ack" : "auto ack"}, prefetch ${e.prefetch_count || "∞"}`;
+      return `${e.consumer_tag}: ${e.ack_required ? "manual ack" : "auto ack"}, prefetch ${e.prefetch_count || "∞"}${e.priority ? `, priority ${e.priority}` : ""}`;
     case "consumer.cancelled":
       return `${e.consumer_tag}`;
     case "connection.opened":

@@ -223,6 +223,46 @@ def test_simulated_consumers_ack_or_dead_letter(page: Page, server: LiveServer) 
     expect(page.locator("#count-ready")).to_have_text("2")
 
 
+def test_single_active_consumer_and_priorities_show_who_gets_the_messages(
+    page: Page, server: LiveServer
+) -> None:
+    open_live(page, server, "/queues")
+    form = page.locator("#declare-queue")
+    form.get_by_label("Name").fill("in-order")
+    form.get_by_label("x-single-active-consumer").select_option("true")
+    form.get_by_role("button", name="Declare queue").click()
+    expect(page.locator("#declare-result")).to_contain_text("Declared queue")
+
+    open_live(page, server, "/queues/%2F/in-order")
+    form = page.locator("#simulate")
+    form.locator('input[name="processing_ms"]').fill("0")
+    form.get_by_role("button", name="Start consumer").click()
+    expect(page.locator("#count-consumers")).to_have_text("1")
+    form.get_by_label("Priority").fill("5")
+    form.get_by_role("button", name="Start consumer").click()
+    rows = page.locator("#consumers-table tbody tr")
+    expect(rows).to_have_count(2)
+    # The earliest consumer has the turn; priority does not change that on a classic queue.
+    expect(rows.nth(0)).to_contain_text("active")
+    expect(rows.nth(1)).to_contain_text("priority 5")
+    expect(rows.nth(1)).to_contain_text("waiting")
+    channel = client(server.broker)
+    for n in range(3):
+        channel.basic_publish("", "in-order", f"step {n}".encode())
+    sims = page.locator("#sim-list li")
+    expect(sims.nth(0)).to_contain_text("acked 3")
+    expect(sims.nth(1)).to_contain_text("priority 5")
+    expect(sims.nth(1)).not_to_contain_text("acked")
+    sims.nth(0).get_by_role("button", name="Stop").click()
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("active")
+    channel.basic_publish("", "in-order", b"step 3")
+    expect(sims.nth(0)).to_contain_text("acked 1")
+
+    open_live(page, server, "/")
+    expect(queue_node(page, "in-order")).to_contain_text("SAC")
+
+
 def test_two_tabs_see_each_others_actions(page: Page, server: LiveServer) -> None:
     other = page.context.new_page()
     other.console_errors = []

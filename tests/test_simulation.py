@@ -183,6 +183,8 @@ def test_templates() -> None:
         {"kind": "consumer", "queue": "q", "failure_rate": 2},
         {"kind": "consumer", "queue": "q", "on_failure": "explode"},
         {"kind": "consumer", "queue": "q", "prefetch": 1.5},
+        {"kind": "consumer", "queue": "q", "priority": "high"},
+        {"kind": "consumer", "queue": "q", "priority": 2**31},
         {"kind": "consumer", "queue": "q", "colour": "red"},
         {"kind": "producer", "exchange": "x", "rate": 0},
         {"kind": "producer", "exchange": "x", "properties": {"priority": "high"}},
