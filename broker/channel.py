@@ -84,6 +84,7 @@ class Consumer:
     on_cancel: Callable[[str], None] | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
     priority: int = 0  # x-priority: higher goes first (queue.next_consumer)
+    direct_reply: bool = False  # consumes amq.rabbitmq.reply-to (reply_to.py)
     unacked: int = 0
     delivered: int = 0
 
@@ -93,6 +94,8 @@ class Consumer:
             return False
         if channel.delivery_credit is not None and channel.delivery_credit <= 0:
             return False
+        if self.direct_reply:  # RabbitMQ hands replies to the channel past its prefetch limits
+            return True
         if self.prefetch and self.unacked >= self.prefetch:
             return False
         channel_limit = channel.global_prefetch

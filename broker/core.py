@@ -423,7 +423,10 @@ class Broker:
             vhost = self._vhost(channel)
             now = self.clock.now()
             if name == REPLY_TO:  # RabbitMQ answers for the pseudo-queue, declared or not
+                channel.last_queue = REPLY_TO
                 return DeclareOk(REPLY_TO, 0, 1)
+            if passive and self.direct_reply_to.is_live(vhost.name, name):
+                return DeclareOk(name, 0, 1)  # an RPC server's check that its client still waits
             if passive:
                 queue = self._queue(channel, channel.resolve_queue(name))
             else:
@@ -889,7 +892,12 @@ class Broker:
                     f"attempt to reuse consumer tag '{tag}'",
                     "each consumer on a channel needs its own tag; leave it empty for a new one",
                 )
-            priority = consumer_priority(arguments or {}, queue.name, queue.vhost)
+            # RabbitMQ ignores a reply-to consumer's arguments.
+            priority = (
+                0
+                if queue_name == REPLY_TO
+                else consumer_priority(arguments or {}, queue.name, queue.vhost)
+            )
             if queue.consumers and (exclusive or any(c.exclusive for c in queue.consumers)):
                 raise access_refused(
                     f"queue '{queue.name}' in vhost '{queue.vhost}' in exclusive use",
@@ -912,6 +920,7 @@ class Broker:
                 on_cancel,
                 dict(arguments or {}),
                 priority,
+                direct_reply=queue_name == REPLY_TO,
             )
             queue.add_consumer(consumer)
             channel.consumers[tag] = consumer

@@ -64,7 +64,8 @@ class Queue:
         self.consumers: list[Consumer] = []
         self._turn = 0
         self._top_priority = 0  # the highest x-priority among the consumers
-        self._departed_active: Consumer | None = None  # see active_consumer
+        self._active: Consumer | None = None  # x-single-active-consumer: see active_consumer
+        self._departed_active: Consumer | None = None
         self._next_seq = 0
         self.had_consumer = False
         self.dispatch_pending = False  # a next round of deliveries is waiting in the outbox
@@ -153,30 +154,37 @@ class Queue:
         self.consumers.append(consumer)
         self.had_consumer = True
         self._top_priority = max(c.priority for c in self.consumers)
+        if self.single_active and self._active is None and self._departed_active is None:
+            self._active = consumer  # the first one in takes the turn, whatever its priority
 
     def remove_consumer(self, consumer: Consumer) -> None:
         if consumer in self.consumers:
-            if self.single_active and consumer is self.consumers[0] and consumer.unacked:
-                self._departed_active = consumer
             self.consumers.remove(consumer)
             self._top_priority = max((c.priority for c in self.consumers), default=0)
+            if consumer is self._active:
+                self._active = None
+                if consumer.unacked:
+                    self._departed_active = consumer
 
     @property
     def active_consumer(self) -> Consumer | None:
-        """With x-single-active-consumer, the one consumer that gets messages: the earliest
-        registered (RabbitMQ 3.x classic queues ignore x-priority here); the rest wait.
+        """With x-single-active-consumer, the one consumer that gets messages; the rest wait.
 
+        The first consumer takes the turn; when the active one goes, the turn passes to the
+        waiting consumer with the highest x-priority (the earliest among equals), as in RabbitMQ.
         An active consumer cancelled while it still holds unacked messages keeps the turn until
         they are settled or requeued, so the next one cannot overtake them: order is the point
         of a single active consumer."""
-        if not self.single_active or not self.consumers:
-            return None
+        if not self.single_active or self._active is not None:
+            return self._active
         departed = self._departed_active
         if departed is not None:
             if departed.unacked:
                 return None
             self._departed_active = None
-        return self.consumers[0]
+        if self.consumers:
+            self._active = max(self.consumers, key=lambda c: c.priority)  # earliest on ties
+        return self._active
 
     def next_consumer(self) -> Consumer | None:
         """The consumer for the next message, among those with room under their prefetch.

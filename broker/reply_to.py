@@ -67,6 +67,10 @@ class DirectReplyTo:
                 found.append(queue)
         return found
 
+    def is_live(self, vhost: str, key: str) -> bool:
+        """A reply key whose channel still consumes: a passive declare of it succeeds."""
+        return bool(self.route(vhost, [key]))
+
     def forget(self, channel: Channel) -> None:
         """The channel closed (or starts over): its key leads nowhere from now on."""
         queue = channel.reply_queue

@@ -167,6 +167,21 @@ def test_prefetch_limits_unacked_deliveries(session: Session) -> None:
     assert delivered == [1, 2, 3, 4, 5]
 
 
+def test_a_full_channel_prefetch_holds_back_auto_ack_consumers_too(session: Session) -> None:
+    manual_queue, auto_queue = session.queue("manual"), session.queue("auto")
+    ch = session.channel
+    ch.basic_qos(prefetch_count=1, global_qos=True)  # one unacked message on the whole channel
+    held: list[bytes] = []
+    free: list[bytes] = []
+    ch.basic_consume(manual_queue, lambda c, m, p, b: held.append(b))
+    ch.basic_consume(auto_queue, lambda c, m, p, b: free.append(b), auto_ack=True)
+    for i in range(3):
+        ch.basic_publish("", manual_queue, b"m%d" % i)
+        ch.basic_publish("", auto_queue, b"a%d" % i)
+    pump_until(session.connection, lambda: len(held) + len(free) > 1, seconds=0.5)
+    assert (held, free) == ([b"m0"], []), "the channel's limit is reached: nothing more goes out"
+
+
 def test_exchanges_route_like_rabbitmq(session: Session) -> None:
     ch = session.channel
     direct, fanout, topic = (session.exchange(k) for k in ("direct", "fanout", "topic"))
@@ -308,7 +323,7 @@ def test_single_active_consumer_fails_over_when_its_connection_closes(session: S
     second.basic_consume(
         queue,
         lambda c, m, p, b: got.append(("second", b, m.redelivered)),
-        arguments={"x-priority": 10},  # classic queues pick the earliest consumer regardless
+        arguments={"x-priority": 10},  # the first consumer takes the turn, whatever its priority
     )
     for i in range(3):
         session.channel.basic_publish("", queue, b"%d" % i)
@@ -318,6 +333,28 @@ def test_single_active_consumer_fails_over_when_its_connection_closes(session: S
     first_connection.close()  # its unacked message goes back first, then the second takes over
     pump_until(session.connection, lambda: len(got) == 4)
     assert got[1:] == [("second", b"0", True), ("second", b"1", False), ("second", b"2", False)]
+
+
+def test_single_active_consumer_passes_the_turn_to_the_highest_priority(session: Session) -> None:
+    queue = session.queue(arguments={"x-single-active-consumer": True})
+    names = ["A", "B", "C", "D", "E"]
+    priorities = {"A": 0, "B": 0, "C": 5, "D": 5, "E": 1}
+    turns: list[str] = []
+    connections = {}
+    for name in names:  # each on its own connection, registered in this order
+        connections[name] = pika_connect(session.url)
+        connections[name].channel().basic_consume(
+            queue,
+            lambda c, m, p, b, name=name: turns.append(name),
+            auto_ack=True,
+            arguments={"x-priority": priorities[name]},
+        )
+    for n in range(len(names)):  # one message, see who has the turn, then that one leaves
+        session.channel.basic_publish("", queue, b"%d" % n)
+        for connection in connections.values():
+            pump_until(connection, lambda n=n: len(turns) > n, seconds=0.3)
+        connections.pop(turns[-1]).close()
+    assert turns == ["A", "C", "D", "E", "B"]
 
 
 def test_single_active_consumer_hands_over_on_cancel(session: Session) -> None:
@@ -396,6 +433,43 @@ def test_direct_reply_to_pseudo_queue_answers_like_rabbitmq(session: Session) ->
     assert _channel_error(session, lambda c: c.basic_get(REPLY_TO)) == not_found
     assert _channel_error(session, lambda c: c.queue_purge(REPLY_TO)) == not_found
     assert _channel_error(session, lambda c: c.queue_bind(REPLY_TO, "amq.direct", "k")) == not_found
+
+
+def test_direct_reply_to_key_checks_and_limits(session: Session) -> None:
+    """A passive declare of a reply key says whether its client still waits (RabbitMQ's advice
+    to RPC servers); the reply consumer ignores arguments and is not held back by prefetch."""
+    client = session.channel
+    client.queue_declare(REPLY_TO)
+    replies: list[bytes] = []
+    tag = client.basic_consume(
+        "", lambda c, m, p, b: replies.append(b), True, arguments={"x-priority": "x"}
+    )
+    work = session.queue("work")
+    client.basic_qos(prefetch_count=1, global_qos=True)
+    held: list[bytes] = []
+    client.basic_consume(work, lambda c, m, p, b: held.append(b))
+    requests = session.queue("rpc")
+    client.basic_publish("", work, b"w0")
+    client.basic_publish("", requests, b"ask", pika.BasicProperties(reply_to=REPLY_TO))
+    server = pika_connect(session.url)
+    server_channel = server.channel()
+    properties = None
+    for _ in range(100):
+        method, properties, _body = server_channel.basic_get(requests, auto_ack=True)
+        if method is not None:
+            break
+        time.sleep(0.01)
+    key = properties.reply_to
+    declared = server_channel.queue_declare(key, passive=True).method
+    assert (declared.queue, declared.message_count, declared.consumer_count) == (key, 0, 1)
+    server_channel.basic_publish("", key, b"answer")
+    pump_until(session.connection, lambda: bool(replies) and bool(held))
+    assert (held, replies) == ([b"w0"], [b"answer"]), "the reply passes the full prefetch"
+    client.basic_cancel(tag)
+    with pytest.raises(ChannelClosedByBroker) as gone:
+        server_channel.queue_declare(key, passive=True)
+    assert gone.value.reply_code == 404
+    server.close()
 
 
 @pytest.mark.parametrize(

@@ -625,7 +625,7 @@ def test_single_active_consumer_gets_everything_until_it_goes(broker):
         tag = second.basic_consume(
             "q",
             lambda d: got.append(("second", d.body, d.redelivered)),
-            arguments={"x-priority": 10},  # classic queues pick the earliest, priority or not
+            arguments={"x-priority": 10},  # the first consumer takes the turn, priority or not
         )
         for i in range(3):
             setup.basic_publish("", "q", b"%d" % i)
