@@ -1,9 +1,10 @@
 """The queue: ready messages in order, consumers taking turns, and the limits RabbitMQ applies.
 
-A queue holds ready messages (a deque in publish order) and counts those handed out but not yet
-acknowledged. Requeued messages go back to their original place (by their `seq`), as RabbitMQ
-puts them back where they were. TTL expires messages only at the head of the queue, also as in
-RabbitMQ: a message with a short per-message TTL behind one without waits its turn.
+A queue holds ready messages (a deque in publish order, or one per priority: priority.py) and
+counts those handed out but not yet acknowledged. Requeued messages go back to their original
+place (by their `seq`), as RabbitMQ puts them back where they were. TTL expires messages only
+at the head of the queue, also as in RabbitMQ: a message with a short per-message TTL behind one
+without waits its turn.
 
 All methods here run under the broker's lock; the broker decides what to do with what they
 return (deliver, dead-letter, emit events).
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from broker.arguments import validate_queue_arguments
 from broker.message import Message, QueueEntry
+from broker.priority import PriorityReady, put_back
 from broker.stats import QUEUE_STATS, RateMeter
 
 if TYPE_CHECKING:
@@ -57,7 +59,10 @@ class Queue:
         dlrk = arguments.get("x-dead-letter-routing-key")
         self.dead_letter_routing_key: str | None = None if dlrk is None else _as_str(dlrk)
 
-        self.ready: deque[QueueEntry] = deque()
+        max_priority = arguments.get("x-max-priority")
+        self.ready: deque[QueueEntry] | PriorityReady = (
+            deque() if max_priority is None else PriorityReady(max_priority)
+        )
         self.ready_bytes = 0
         self.unacked = 0
         self.single_active: bool = arguments.get("x-single-active-consumer", False)
@@ -119,16 +124,10 @@ class Queue:
         """Put a message back where it was, marked redelivered."""
         entry.redelivered = True
         self.ready_bytes += len(entry.message.body)
-        if not self.ready or entry.seq < self.ready[0].seq:
-            self.ready.appendleft(entry)
-            return
-        if entry.seq > self.ready[-1].seq:
-            self.ready.append(entry)
-            return
-        for index, other in enumerate(self.ready):
-            if other.seq > entry.seq:
-                self.ready.insert(index, entry)
-                return
+        if isinstance(self.ready, PriorityReady):
+            self.ready.put_back(entry)
+        else:
+            put_back(self.ready, entry)
 
     def head_expired(self, now: float) -> bool:
         return bool(self.ready) and (e := self.ready[0].expires_at) is not None and e <= now

@@ -182,6 +182,42 @@ def test_a_full_channel_prefetch_holds_back_auto_ack_consumers_too(session: Sess
     assert (held, free) == ([b"m0"], []), "the channel's limit is reached: nothing more goes out"
 
 
+def test_priority_queue_order_cap_requeue_and_drop_head(session: Session) -> None:
+    ch = session.channel
+
+    def publish(queue: str, *messages: tuple[str, int | None]) -> None:
+        for body, priority in messages:
+            ch.basic_publish("", queue, body.encode(), pika.BasicProperties(priority=priority))
+
+    def drain(queue: str) -> list[tuple[str, int | None, bool]]:
+        out = []
+        while (got := ch.basic_get(queue, auto_ack=True))[0] is not None:
+            out.append((got[2].decode(), got[1].priority, got[0].redelivered))
+        return out
+
+    ordered = session.queue("prio", arguments={"x-max-priority": 5})
+    publish(ordered, ("a0", None), ("b3", 3), ("c9", 9), ("d5", 5), ("e3", 3), ("f0", 0))
+    # 9 is capped at 5 but keeps its property; equals stay first in, first out.
+    assert drain(ordered) == [
+        ("c9", 9, False),
+        ("d5", 5, False),
+        ("b3", 3, False),
+        ("e3", 3, False),
+        ("a0", None, False),
+        ("f0", 0, False),
+    ]
+    requeued = session.queue("prio", arguments={"x-max-priority": 5})
+    publish(requeued, ("h1", 5), ("h2", 5), ("l1", 1))
+    tags = [ch.basic_get(requeued)[0].delivery_tag for _ in range(2)]
+    publish(requeued, ("h3", 5))
+    ch.basic_nack(tags[0], requeue=True)
+    assert drain(requeued) == [("h1", 5, True), ("h3", 5, False), ("l1", 1, False)]
+    ch.basic_ack(tags[1])
+    bounded = session.queue("prio", arguments={"x-max-priority": 5, "x-max-length": 2})
+    publish(bounded, ("low", 1), ("high", 5), ("mid", 3))
+    assert drain(bounded) == [("mid", 3, False), ("low", 1, False)], "drop-head drops the highest"
+
+
 def test_exchanges_route_like_rabbitmq(session: Session) -> None:
     ch = session.channel
     direct, fanout, topic = (session.exchange(k) for k in ("direct", "fanout", "topic"))

@@ -261,3 +261,16 @@ def test_real_clock_ticker_expires_without_any_call(broker):
                 break
             time.sleep(0.01)
         assert any(e.type == "expired" for e in broker.events.recent())
+
+
+def test_priority_queue_serves_the_highest_first_and_expires_at_its_head(channel, clock):
+    channel.queue_declare("jobs", arguments={"x-max-priority": 5, "x-message-ttl": 1000})
+    for body, priority in [(b"low", 1), (b"high", 5), (b"none", None), (b"capped", 9)]:
+        channel.basic_publish("", "jobs", body, Properties(priority=priority))
+    first = channel.basic_get("jobs")
+    assert (first.body, first.message.properties.priority) == (b"high", 5)
+    assert channel.basic_get("jobs", no_ack=True).body == b"capped", "9 counts as 5, behind 'high'"
+    channel.basic_nack(first.delivery_tag, requeue=True)
+    clock.advance(2)  # all expired; the head goes first, the rest as they reach the head
+    channel.basic_publish("", "jobs", b"fresh", Properties(priority=0))
+    assert [d.body for d in drain(channel, "jobs")] == [b"fresh"]
