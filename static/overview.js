@@ -565,6 +565,7 @@ function drawNode(node) {
       args["x-dead-letter-exchange"] !== undefined ? "DLX" : null,
       args["x-expires"] !== undefined ? "exp" : null,
       args["x-single-active-consumer"] === true ? "SAC" : null,
+      args["x-max-priority"] !== undefined ? "prio" : null,
     ].filter(Boolean);
     const barWidth = node.w - 24;
     parts.ready = s("rect", { class: "bar-ready", x: 12, y: 28, height: 9, width: 0 });

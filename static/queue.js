@@ -120,6 +120,8 @@ onSubmit(publishForm, publishResult, async (form) => {
   const properties = {};
   const expiration = value(form, "expiration").trim();
   if (expiration) properties.expiration = expiration;
+  const priority = form.elements.namedItem("priority") ? numberValue(form, "priority", "priority") : undefined;
+  if (priority !== undefined) properties.priority = priority;
   const result = await api("POST", paths.publish(VHOST, ""), {
     routing_key: NAME,
     payload: value(form, "payload"),

@@ -29,7 +29,7 @@ const table = document.getElementById("queues-table");
 const refresh = refresher(600);
 const RELEVANT = /^(queue\.|binding\.|consumer\.|acked$|delivered$|exchange\.)/;
 
-const NUMERIC_ARGS = ["x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes"];
+const NUMERIC_ARGS = ["x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes", "x-max-priority"];
 const STRING_ARGS = ["x-overflow", "x-dead-letter-exchange", "x-dead-letter-routing-key"];
 
 onSubmit(form, declareResult, async () => {

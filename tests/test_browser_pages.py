@@ -263,6 +263,30 @@ def test_single_active_consumer_and_priorities_show_who_gets_the_messages(
     expect(queue_node(page, "in-order")).to_contain_text("SAC")
 
 
+def test_a_priority_queue_serves_the_highest_priority_first(page: Page, server: LiveServer) -> None:
+    open_live(page, server, "/queues")
+    form = page.locator("#declare-queue")
+    form.get_by_label("Name").fill("urgent-first")
+    form.get_by_label("x-max-priority").fill("5")
+    form.get_by_role("button", name="Declare queue").click()
+    expect(page.locator("#declare-result")).to_contain_text("Declared queue")
+
+    open_live(page, server, "/queues/%2F/urgent-first")
+    publish = page.locator("#publish")
+    for body, priority in (("routine", "1"), ("urgent", "5"), ("whenever", "")):
+        publish.locator("textarea[name='payload']").fill(body)
+        publish.get_by_label("priority").fill(priority)
+        publish.get_by_role("button", name="Publish").click()
+        expect(page.locator("#publish-result")).to_contain_text("Published")
+        page.locator("#publish-result").evaluate("node => node.replaceChildren()")
+    expect(page.locator("#count-ready")).to_have_text("3")
+    page.locator("#peek-button").click()
+    expect(page.locator("#peek .payload")).to_have_text(["urgent", "routine", "whenever"])
+
+    open_live(page, server, "/")
+    expect(queue_node(page, "urgent-first")).to_contain_text("prio")
+
+
 def test_two_tabs_see_each_others_actions(page: Page, server: LiveServer) -> None:
     other = page.context.new_page()
     other.console_errors = []
