@@ -344,6 +344,11 @@ class Channel:
             self, exchange, routing_key, body, properties, mandatory, amqp_header
         )
 
+    def rewrite_reply_to(self, properties: Properties) -> Properties:
+        """reply_to=amq.rabbitmq.reply-to replaced by this channel's reply key (406 without a
+        reply consumer), as basic_publish does; for a publish held until a later commit."""
+        return self.broker.rewrite_reply_to(self, properties)
+
     def basic_consume(
         self,
         queue: str,

@@ -604,6 +604,10 @@ class Broker:
 
     # --- publishing and routing -------------------------------------------------------------
 
+    def rewrite_reply_to(self, channel: Channel, properties: Properties) -> Properties:
+        with self._op(channel):
+            return self.direct_reply_to.rewrite(channel, properties)
+
     def basic_publish(
         self,
         channel: Channel,

@@ -508,6 +508,20 @@ def test_direct_reply_to_key_checks_and_limits(session: Session) -> None:
     server.close()
 
 
+def test_direct_reply_to_in_a_transaction_is_named_at_publish(session: Session) -> None:
+    """The reply key is fixed when the request arrives: a commit after the reply consumer went
+    away still sends the request, with the key it was given."""
+    requests = session.queue("rpc")
+    client = session.channel
+    tag = client.basic_consume(REPLY_TO, lambda *args: None, auto_ack=True)
+    client.tx_select()
+    client.basic_publish("", requests, b"ask", pika.BasicProperties(reply_to=REPLY_TO))
+    client.basic_cancel(tag)
+    client.tx_commit()
+    method, properties, _body = client.basic_get(requests, auto_ack=True)
+    assert method is not None and properties.reply_to.startswith(REPLY_TO + ".")
+
+
 @pytest.mark.parametrize(
     ("case", "text"),
     [

@@ -44,6 +44,7 @@ from broker.amqp.codec import (
 from broker.channel import delivery_cost
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties
+from broker.reply_to import REPLY_TO
 
 if TYPE_CHECKING:
     from broker.amqp.connection import AMQPConnection
@@ -227,19 +228,17 @@ class AMQPChannel:
         self._publish = _Publish(exchange, routing_key, mandatory)
 
     def _publish_now(self, publish: _Publish, body: bytes) -> None:
-        args = (
-            publish.exchange,
-            publish.routing_key,
-            body,
-            publish.properties,
-            publish.mandatory,
-            publish.header,
-        )
-        if self.tx is not None:
-            self.tx.append(lambda: self.core.basic_publish(*args))
-            return
+        properties, header = publish.properties, publish.header
         try:
-            self.core.basic_publish(*args)
+            if self.tx is not None and properties is not None and properties.reply_to == REPLY_TO:
+                # RabbitMQ names (and checks) the reply key when the request arrives, not at
+                # commit: the reply consumer may be gone by then.
+                properties, header = self.core.rewrite_reply_to(properties), None
+            args = (publish.exchange, publish.routing_key, body, properties, publish.mandatory)
+            if self.tx is not None:
+                self.tx.append(lambda: self.core.basic_publish(*args, header))
+                return
+            self.core.basic_publish(*args, header)
         except (ChannelClosed, ConnectionClosed):
             pass
         except AMQPError as error:
