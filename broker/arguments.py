@@ -168,6 +168,15 @@ def check_arguments_equivalent(
         )
 
 
+def check_priority(priority: object) -> None:
+    """A message priority is an AMQP octet; only the in-process API can send anything else."""
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 255:
+        raise precondition(
+            f"invalid priority {priority!r}: not a whole number from 0 to 255",
+            "priority is an integer from 0 to 255; a priority queue caps it at its x-max-priority",
+        )
+
+
 def check_expiration(expiration: str | None) -> None:
     """Per-message TTL is a string of milliseconds; RabbitMQ refuses anything else with 406."""
     if expiration is None:

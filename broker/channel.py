@@ -344,10 +344,9 @@ class Channel:
             self, exchange, routing_key, body, properties, mandatory, amqp_header
         )
 
-    def rewrite_reply_to(self, properties: Properties) -> Properties:
-        """reply_to=amq.rabbitmq.reply-to replaced by this channel's reply key (406 without a
-        reply consumer), as basic_publish does; for a publish held until a later commit."""
-        return self.broker.rewrite_reply_to(self, properties)
+    def check_publish(self, exchange: str, properties: Properties) -> Properties:
+        """basic_publish's checks without the publish, for one held until a later commit."""
+        return self.broker.check_publish(self, exchange, properties)
 
     def basic_consume(
         self,

@@ -25,6 +25,7 @@ from broker.arguments import (
     QUEUE_EQUIVALENCE_ARGS,
     check_arguments_equivalent,
     check_expiration,
+    check_priority,
     consumer_priority,
     inequivalent_flag,
 )
@@ -604,9 +605,34 @@ class Broker:
 
     # --- publishing and routing -------------------------------------------------------------
 
-    def rewrite_reply_to(self, channel: Channel, properties: Properties) -> Properties:
+    def check_publish(
+        self, channel: Channel, exchange_name: str, properties: Properties
+    ) -> Properties:
+        """The checks RabbitMQ makes as a publish arrives (404, 403, 406), for a transaction
+        that routes the message only at commit; returns the properties to publish with (a
+        direct reply-to request gets its reply key now, while its reply consumer is there)."""
         with self._op(channel):
-            return self.direct_reply_to.rewrite(channel, properties)
+            return self._checked(channel, exchange_name, properties)[1]
+
+    def _checked(
+        self, channel: Channel, exchange_name: str, properties: Properties
+    ) -> tuple[Exchange, Properties]:
+        vhost = self.vhosts[channel.connection.vhost]
+        exchange = vhost.exchanges.get(exchange_name)
+        if exchange is None:
+            raise not_found("exchange", exchange_name, vhost.name)
+        if exchange.internal:
+            raise access_refused(
+                f"cannot publish to internal exchange '{exchange_name}' in vhost '{vhost.name}'",
+                "internal exchanges only receive from other exchanges",
+            )
+        if properties.expiration is not None:
+            check_expiration(properties.expiration)
+        if properties.priority is not None:
+            check_priority(properties.priority)
+        if properties.reply_to == REPLY_TO:
+            properties = self.direct_reply_to.rewrite(channel, properties)
+        return exchange, properties
 
     def basic_publish(
         self,
@@ -622,19 +648,9 @@ class Broker:
         with self._op(channel):
             connection = channel.connection
             vhost = self.vhosts[connection.vhost]
-            exchange = vhost.exchanges.get(exchange_name)
-            if exchange is None:
-                raise not_found("exchange", exchange_name, vhost.name)
-            if exchange.internal:
-                raise access_refused(
-                    f"cannot publish to internal exchange '{exchange_name}' in vhost "
-                    f"'{vhost.name}'",
-                    "internal exchanges only receive from other exchanges",
-                )
-            if properties.expiration is not None:
-                check_expiration(properties.expiration)
-            if properties.reply_to == REPLY_TO:
-                properties = self.direct_reply_to.rewrite(channel, properties)
+            requested_reply = properties.reply_to == REPLY_TO
+            exchange, properties = self._checked(channel, exchange_name, properties)
+            if requested_reply:
                 amqp_header = None  # the client's header still says amq.rabbitmq.reply-to
             message = Message(
                 exchange_name, routing_key, body, properties, self._op_time, amqp_header
@@ -780,7 +796,14 @@ class Broker:
         self._record("enqueued", queue.vhost, queue.name, message.id, len(queue.ready))
         if entry.expires_at is not None:
             self._schedule(entry.expires_at, queue)
-        while limited and queue.over_limit():
+        if limited:
+            self._drop_over_limit(queue)
+        self._dispatch(queue, now)
+        return True
+
+    def _drop_over_limit(self, queue: Queue) -> None:
+        """x-overflow drop-head: drop (and dead-letter) from the head until within the limits."""
+        while queue.over_limit():
             head = queue.pop_head()
             queue.counters["dropped"] += 1
             self._emit(
@@ -791,12 +814,6 @@ class Broker:
                 reason="queue full (x-overflow drop-head)",
             )
             self._dead_letter(queue, head.message, "maxlen")
-        if queue.consumers:
-            self._dispatch(queue, now)
-        ready = queue.ready
-        if ready and ready[0].expires_at is not None:
-            self._expire_head(queue, now)
-        return True
 
     # --- delivering -------------------------------------------------------------------------
 
@@ -819,7 +836,7 @@ class Broker:
                 return
             consumer = queue.next_consumer()
             if consumer is None:
-                return
+                break
             budget -= 1
             entry = queue.pop_head()
             if entry.expires_at is not None:
@@ -828,6 +845,10 @@ class Broker:
                     self._expired(queue, entry)
                     continue
             self._deliver(consumer, queue, entry)
+        # What no consumer could take now and whose time is up goes at once, as in RabbitMQ:
+        # an expired message that reached the head (or TTL 0) is not left counted as ready.
+        if ready and ready[0].expires_at is not None:
+            self._expire_head(queue, self.clock.now() if now is None else now)
 
     def _continue_dispatch(self, queue: Queue) -> None:
         """The next round of a large hand-over (run from the outbox, so outside the lock)."""
@@ -988,6 +1009,7 @@ class Broker:
                 entry.redelivered,
                 no_ack,
             )
+            self._expire_head(queue, now)  # an expired message that reached the head goes now
             return Delivery(
                 entry.message,
                 queue.name,
@@ -1103,9 +1125,10 @@ class Broker:
                 self._acked(channel, tag, queue, entry)
             else:
                 self._refused(channel, tag, queue, entry, verb, requeue)
+        refill = self._back_in_queue if requeue and verb != "ack" else self._dispatch
         for queue in touched.values():
-            if queue.ready and queue.consumers and not queue.deleted:
-                self._dispatch(queue)
+            if queue.ready and not queue.deleted:
+                refill(queue)
         if channel.global_prefetch:
             for consumer in list(channel.consumers.values()):
                 self._dispatch(consumer.queue)
@@ -1206,7 +1229,13 @@ class Broker:
                     depth=len(queue.ready),
                 )
         for queue in touched.values():
-            self._dispatch(queue)
+            self._back_in_queue(queue)
+
+    def _back_in_queue(self, queue: Queue) -> None:
+        """Messages were requeued: RabbitMQ applies drop-head and expiry to them, then delivers."""
+        if queue.overflow == "drop-head":
+            self._drop_over_limit(queue)
+        self._dispatch(queue)
 
     # --- expiry and dead-lettering ----------------------------------------------------------
 

@@ -40,7 +40,7 @@ class PriorityReady:
         self._count = 0
 
     def level(self, entry: QueueEntry) -> int:
-        return min(entry.message.properties.priority or 0, self.max_priority)
+        return min(entry.message.properties.priority or 0, self.max_priority)  # checked 0..255
 
     def _line(self, priority: int) -> deque[QueueEntry]:
         line = self._lines.get(priority)

@@ -508,6 +508,17 @@ def test_direct_reply_to_key_checks_and_limits(session: Session) -> None:
     server.close()
 
 
+def test_a_transaction_checks_each_publish_as_it_arrives(session: Session) -> None:
+    def publish_in_tx(ch) -> None:  # noqa: ANN001
+        ch.tx_select()
+        ch.basic_publish("", unique("nowhere"), b"fine")  # unroutable is not an error
+        ch.basic_publish(unique("no-x"), "k", b"x", pika.BasicProperties(reply_to=REPLY_TO))
+        ch.tx_commit()  # the channel was closed before this: the commit gets the error
+
+    code, text = _channel_error(session, publish_in_tx)
+    assert code == 404 and text.startswith("NOT_FOUND - no exchange"), "404 before the 406"
+
+
 def test_direct_reply_to_in_a_transaction_is_named_at_publish(session: Session) -> None:
     """The reply key is fixed when the request arrives: a commit after the reply consumer went
     away still sends the request, with the key it was given."""

@@ -679,8 +679,20 @@ def test_cc_and_bcc_headers_add_routing_keys_and_bcc_is_hidden(channel):
 
 @pytest.mark.parametrize(
     "properties",
-    [Properties(headers={"CC": "not-a-list"}), Properties(expiration=5000)],
-    ids=["cc-not-a-list", "expiration-not-a-string"],
+    [
+        Properties(headers={"CC": "not-a-list"}),
+        Properties(expiration=5000),
+        Properties(priority=-1),
+        Properties(priority=256),
+        Properties(priority="5"),
+    ],
+    ids=[
+        "cc-not-a-list",
+        "expiration-not-a-string",
+        "priority-negative",
+        "priority-256",
+        "priority-str",
+    ],
 )
 def test_badly_typed_routing_properties_are_406(broker, properties):
     with broker.connect() as connection:

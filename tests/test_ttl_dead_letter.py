@@ -274,3 +274,29 @@ def test_priority_queue_serves_the_highest_first_and_expires_at_its_head(channel
     clock.advance(2)  # all expired; the head goes first, the rest as they reach the head
     channel.basic_publish("", "jobs", b"fresh", Properties(priority=0))
     assert [d.body for d in drain(channel, "jobs")] == [b"fresh"]
+
+
+def test_an_expired_message_that_reaches_the_head_goes_at_once(channel, clock):
+    channel.queue_declare("jobs", arguments={"x-max-priority": 5, "x-message-ttl": 300})
+    channel.basic_publish("", "jobs", b"low", Properties(priority=1))
+    clock.advance(0.15)
+    channel.basic_publish("", "jobs", b"high", Properties(priority=5))
+    clock.advance(0.25)  # 'low' is past its time, but 'high' (not yet) stands before it
+    got = channel.basic_get("jobs", no_ack=True)
+    assert (got.body, got.message_count, ready(channel, "jobs")) == (b"high", 0, 0)
+
+
+def test_requeued_messages_obey_length_limits_and_ttl(channel, clock):
+    channel.queue_declare("bounded", arguments={"x-max-length": 2})
+    channel.basic_publish("", "bounded", b"a")
+    channel.basic_publish("", "bounded", b"b")
+    taken = channel.basic_get("bounded")
+    channel.basic_publish("", "bounded", b"c")
+    channel.basic_nack(taken.delivery_tag, requeue=True)  # back in front: one too many
+    assert [d.body for d in drain(channel, "bounded")] == [b"b", b"c"], "drop-head dropped 'a'"
+    channel.queue_declare("short", arguments={"x-message-ttl": 100})
+    channel.basic_publish("", "short", b"late")
+    taken = channel.basic_get("short")
+    clock.advance(0.2)
+    channel.basic_nack(taken.delivery_tag, requeue=True)
+    assert ready(channel, "short") == 0, "a requeued message past its time expires at once"

@@ -230,10 +230,12 @@ class AMQPChannel:
     def _publish_now(self, publish: _Publish, body: bytes) -> None:
         properties, header = publish.properties, publish.header
         try:
-            if self.tx is not None and properties is not None and properties.reply_to == REPLY_TO:
-                # RabbitMQ names (and checks) the reply key when the request arrives, not at
-                # commit: the reply consumer may be gone by then.
-                properties, header = self.core.rewrite_reply_to(properties), None
+            if self.tx is not None and properties is not None:
+                # RabbitMQ checks a publish (and names a direct reply-to key) as it arrives,
+                # and routes it at commit.
+                if properties.reply_to == REPLY_TO:
+                    header = None  # the client's header still says amq.rabbitmq.reply-to
+                properties = self.core.check_publish(publish.exchange, properties)
             args = (publish.exchange, publish.routing_key, body, properties, publish.mandatory)
             if self.tx is not None:
                 self.tx.append(lambda: self.core.basic_publish(*args, header))
