@@ -195,6 +195,9 @@ class Queue:
             active = self.active_consumer
             return active if active is not None and active.can_take() else None
         count = len(self.consumers)
+        if count == 1:  # the common case, without the walk
+            only = self.consumers[0]
+            return only if only.can_take() else None
         chosen, chosen_offset = None, 0
         for offset in range(count):
             consumer = self.consumers[(self._turn + offset) % count]
