@@ -648,10 +648,9 @@ class Broker:
         with self._op(channel):
             connection = channel.connection
             vhost = self.vhosts[connection.vhost]
-            requested_reply = properties.reply_to == REPLY_TO
-            exchange, properties = self._checked(channel, exchange_name, properties)
-            if requested_reply:
-                amqp_header = None  # the client's header still says amq.rabbitmq.reply-to
+            exchange, checked = self._checked(channel, exchange_name, properties)
+            if checked is not properties:  # rewritten (reply-to): the client's header is stale
+                properties, amqp_header = checked, None
             message = Message(
                 exchange_name, routing_key, body, properties, self._op_time, amqp_header
             )

@@ -215,6 +215,7 @@ class Queue:
 
     def info(self, now: float) -> dict[str, Any]:
         """The fields of RabbitMQ's management API `/api/queues` that we support."""
+        active = self.active_consumer
         return {
             "name": self.name,
             "vhost": self.vhost,
@@ -227,9 +228,7 @@ class Queue:
             "messages": len(self.ready) + self.unacked,
             "message_bytes_ready": self.ready_bytes,
             "consumers": len(self.consumers),
-            "single_active_consumer_tag": self.active_consumer.tag
-            if self.active_consumer
-            else None,
+            "single_active_consumer_tag": active.tag if active else None,
             "owner_connection": self.owner.name if self.owner else None,
             "counters": dict(self.counters),
             "message_stats": self.rates.message_stats(now),

@@ -44,7 +44,6 @@ from broker.amqp.codec import (
 from broker.channel import delivery_cost
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties
-from broker.reply_to import REPLY_TO
 
 if TYPE_CHECKING:
     from broker.amqp.connection import AMQPConnection
@@ -233,9 +232,9 @@ class AMQPChannel:
             if self.tx is not None and properties is not None:
                 # RabbitMQ checks a publish (and names a direct reply-to key) as it arrives,
                 # and routes it at commit.
-                if properties.reply_to == REPLY_TO:
-                    header = None  # the client's header still says amq.rabbitmq.reply-to
-                properties = self.core.check_publish(publish.exchange, properties)
+                checked = self.core.check_publish(publish.exchange, properties)
+                if checked is not properties:  # rewritten: the client's header is stale
+                    properties, header = checked, None
             args = (publish.exchange, publish.routing_key, body, properties, publish.mandatory)
             if self.tx is not None:
                 self.tx.append(lambda: self.core.basic_publish(*args, header))
