@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask
 
 from broker import Broker
-from broker.gc_tuning import tune_for_broker
+from gc_tuning import tune_for_broker
 
 DEFAULT_HTTP_PORT = 15672
 DEFAULT_AMQP_PORT = 5672
@@ -98,7 +98,7 @@ def parse_users(pairs: list[str]) -> dict[str, str]:
 
 def start_amqp(broker: Broker, args: argparse.Namespace):
     """The AMQP listener: the asked-for port, or 5672 (or the next free one after it)."""
-    from broker.amqp import AMQPServer
+    from amqp import AMQPServer
 
     users = parse_users(args.amqp_user)
     if args.amqp_port is not None:

@@ -38,9 +38,9 @@ BODY = b"x" * 100
 def serve() -> None:
     """--serve: run a broker and its AMQP listener until stdin closes; print the port first."""
     sys.path.insert(0, str(ROOT))
+    from amqp import AMQPServer
     from broker import Broker
-    from broker.amqp import AMQPServer
-    from broker.gc_tuning import tune_for_broker
+    from gc_tuning import tune_for_broker
 
     tune_for_broker()  # as `python app.py` runs
     broker = Broker()

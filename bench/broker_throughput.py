@@ -3,7 +3,7 @@
 Broker path: one producer thread publishes 100-byte bodies to a direct exchange; one consumer
 (the blocking client: its callback runs on the consumer's worker thread) acks each message.
 Baseline: queue.Queue put on one thread, get on another — the cheapest hand-off Python has.
-Both run with the garbage-collector setting the app uses (broker/gc_tuning.py), as printed;
+Both run with the garbage-collector setting the app uses (gc_tuning.py), as printed;
 each side's figure is its median over five rounds, taken in turn with the other side's.
 Last line: ratio_vs_queue=<broker msgs/s ÷ queue.Queue msgs/s> (goal ≥ 0.25).
 """
@@ -19,8 +19,8 @@ import time
 import _common  # noqa: F401  (puts the repository on sys.path)
 
 from broker import Broker
-from broker.clients.blocking import BlockingConnection
-from broker.gc_tuning import tune_for_broker
+from clients.blocking import BlockingConnection
+from gc_tuning import tune_for_broker
 
 MESSAGES = 100_000
 # Each side's median over alternating rounds: one round of either side can be far off (seen:

@@ -178,7 +178,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 class Consumer:
     def __init__(self, broker: Any) -> None:
-        from broker.clients.blocking import BlockingConnection
+        from clients.blocking import BlockingConnection
 
         self.count = 0
         self.connection = BlockingConnection(broker, name="bench consumer")
@@ -231,7 +231,7 @@ def main() -> None:
 
     from app import create_app
     from broker import Broker
-    from broker.gc_tuning import tune_for_broker
+    from gc_tuning import tune_for_broker
     from web.live import live_clients, shutdown_all
 
     tune_for_broker()

@@ -1,7 +1,7 @@
 """What the instrumentation costs: callbacks per second, instrumented loop vs plain asyncio.
 
 Runs the same workloads on a plain ``asyncio.SelectorEventLoop`` and on a running (not paused)
-:class:`broker.loop.ServiceLoop`, best of a few rounds each, interleaved:
+:class:`eventloop.ServiceLoop`, best of a few rounds each, interleaved:
 
 * batch — 1,000 ``call_soon`` callbacks queued at a time (raw callback throughput);
 * chain — each callback queues the next (one loop iteration per callback);
@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from broker.loop import ServiceLoop  # noqa: E402
+from eventloop import ServiceLoop  # noqa: E402
 
 CALLBACKS = 100_000
 BATCH = 1_000

@@ -23,8 +23,8 @@ import pytest
 from pamqp import commands
 from pamqp import frame as pamqp_frame
 
+from amqp import AMQPServer
 from broker import Broker
-from broker.amqp import AMQPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pamqp import commands
 
-from broker.amqp import codec
+from amqp import codec
 from broker.message import Properties
 
 shortstrs = st.text(max_size=40)

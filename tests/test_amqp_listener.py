@@ -18,9 +18,9 @@ import pika
 import pytest
 from pamqp import commands
 
+from amqp import AMQPServer
 from broker import Broker
-from broker.amqp import AMQPServer
-from broker.clients.blocking import BlockingConnection as InProcessConnection
+from clients.blocking import BlockingConnection as InProcessConnection
 from tests.amqp_helpers import (  # noqa: F401  (fixtures used as parameters)
     RawClient,
     amqp_broker,

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from broker.amqp.selector import SpinThenSleepSelector
+from amqp.selector import SpinThenSleepSelector
 
 SPIN = 0.3  # long enough to tell spinning from sleeping by the CPU time it costs
 

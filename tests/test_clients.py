@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from broker import AMQPError, Broker, Properties
-from broker.clients.aio import DeliveryError, Message, QueueEmpty, connect
-from broker.clients.blocking import BlockingConnection, NackError, UnroutableError
+from clients.aio import DeliveryError, Message, QueueEmpty, connect
+from clients.blocking import BlockingConnection, NackError, UnroutableError
 
 
 def test_the_article_flow_reads_naturally_with_asyncio(broker):

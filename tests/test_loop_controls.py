@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from broker.loop import ServiceLoop
+from eventloop import ServiceLoop
 
 pytestmark = pytest.mark.timeout(30)
 

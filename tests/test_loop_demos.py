@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from broker.loop import DEMOS, ServiceLoop, register_demo
+from eventloop import DEMOS, ServiceLoop, register_demo
 
 pytestmark = pytest.mark.timeout(30)
 

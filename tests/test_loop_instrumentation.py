@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.loop import ServiceLoop, report_handled
+from eventloop import ServiceLoop, report_handled
 
 pytestmark = pytest.mark.timeout(30)
 

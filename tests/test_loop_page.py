@@ -16,7 +16,7 @@ from simple_websocket import Client, ConnectionClosed, ConnectionError
 
 from app import create_app
 from broker import Broker
-from broker.loop.demos import BROKER_DEMOS, DEMOS
+from eventloop.demos import BROKER_DEMOS, DEMOS
 from tests.live_server import LiveServer
 from tests.waiting import events_of, frames_until, wait_for
 from web.loop import EXTENSION, LoopService, stop_loop
@@ -98,7 +98,7 @@ def test_demo_list_has_title_two_line_explanation_and_source(client) -> None:
         assert demo["title"]
         assert len(demo["explanation"].splitlines()) == 2
         assert demo["source"].startswith("async def ")
-        assert demo["file"].endswith("broker/loop/demos.py")
+        assert demo["file"].endswith("eventloop/demos.py")
         assert demo["first_line"] > 1
         assert demo["run"] is None
     consumer = next(d for d in demos if d["name"] == "consumer_service")

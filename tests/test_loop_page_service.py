@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from broker import Broker
-from broker.loop import ServiceLoop
-from broker.loop.context import DemoContext
-from broker.loop.demos import BROKER_DEMOS, DEMOS, DemoParamError, all_demos, register_demo
+from eventloop import ServiceLoop
+from eventloop.context import DemoContext
+from eventloop.demos import BROKER_DEMOS, DEMOS, DemoParamError, all_demos, register_demo
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(30)
@@ -79,7 +79,7 @@ def test_order_lists_ready_and_timer_ids_first_in_first(svc: ServiceLoop) -> Non
 def test_a_delivery_is_named_in_the_threadsafe_callback_label(
     broker: Broker, svc: ServiceLoop
 ) -> None:
-    from broker.clients.aio import connect
+    from clients.aio import connect
 
     got: list[int] = []
 

@@ -14,8 +14,8 @@ from collections import defaultdict
 import pytest
 
 from broker import Broker, VirtualClock
-from broker.clients.aio import connect
-from broker.clients.blocking import BlockingConnection
+from clients.aio import connect
+from clients.blocking import BlockingConnection
 
 PUBLISHERS = 8
 PER_PUBLISHER = 20_000

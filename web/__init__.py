@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from broker.simulation import Simulations
+from simulation.simulations import Simulations
 
 
 class AnythingConverter(BaseConverter):

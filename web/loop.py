@@ -58,10 +58,10 @@ from simple_websocket import ConnectionClosed
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from broker.core import Broker
-from broker.loop import ServiceLoop
-from broker.loop.context import DemoContext
-from broker.loop.demos import Demo, DemoParamError, all_demos
-from broker.loop.gate import MAX_SLOW_MOTION
+from eventloop import ServiceLoop
+from eventloop.context import DemoContext
+from eventloop.demos import Demo, DemoParamError, all_demos
+from eventloop.gate import MAX_SLOW_MOTION
 from web.security import STATE_CHANGING, cross_site_reason
 
 log = logging.getLogger("queuelab.loop")

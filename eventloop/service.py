@@ -11,7 +11,7 @@ broker's delivery workers, tests — talk to it only through thread-safe methods
         batch = sub.get(timeout=1.0)     # Batch(events, missed)
     svc.stop()
 
-Pausing holds only the service loop thread (see :mod:`broker.loop.gate`); the caller returns at
+Pausing holds only the service loop thread (see :mod:`eventloop.gate`); the caller returns at
 once, and ``stop()`` works while paused.
 """
 

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pamqp import commands
 
-from broker import errors
-from broker.amqp.codec import (
+from amqp.codec import (
     BASIC_ACK,
     BASIC_NACK,
     BASIC_PUBLISH,
@@ -41,12 +40,13 @@ from broker.amqp.codec import (
     return_frame,
     shortstr,
 )
+from broker import errors
 from broker.channel import delivery_cost
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties
 
 if TYPE_CHECKING:
-    from broker.amqp.connection import AMQPConnection
+    from amqp.connection import AMQPConnection
     from broker.channel import Channel, Returned
 
 OPEN = "open"

@@ -1,6 +1,6 @@
 """The asyncio client, shaped like aio-pika, over the in-process broker.
 
-    from broker.clients.aio import Message, connect
+    from clients.aio import Message, connect
 
     connection = await connect(broker)
     async with connection:

@@ -1,7 +1,7 @@
 """The recorder: a mirror of what the event loop holds, built from public hooks only.
 
 asyncio keeps its ready queue and timer heap in private attributes. The instrumented loop
-(:mod:`broker.loop.instrumented`) tells the recorder about every callback as it is queued
+(:mod:`eventloop.instrumented`) tells the recorder about every callback as it is queued
 (``call_soon``), every timer as it is set (``call_at``), every loop iteration (its selector),
 every task (its task factory) and every unhandled exception (its exception handler). From
 that the recorder keeps, in the same order as asyncio:
@@ -313,7 +313,7 @@ class LoopRecorder:
         return data
 
     def subscribe(self, maxlen: int = 1000) -> Subscription:
-        """A bounded subscription to the event stream (see :mod:`broker.loop.stream`)."""
+        """A bounded subscription to the event stream (see :mod:`eventloop.stream`)."""
         with self.lock:
             return self.stream.subscribe(maxlen)
 

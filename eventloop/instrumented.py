@@ -16,7 +16,7 @@ the selector (a constructor argument)
     Unhandled exceptions are recorded with their traceback.
 
 Private attributes (``_ready``, ``_scheduled``) are never read: what the page shows is a
-mirror kept by :class:`broker.loop.recorder.LoopRecorder`.
+mirror kept by :class:`eventloop.recorder.LoopRecorder`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class InstrumentedSelector(selectors.BaseSelector):
 class InstrumentedEventLoop(asyncio.SelectorEventLoop):
     """A selector event loop that records its ready queue, timers, tasks, exceptions and lag.
 
-    Usually created and run by :class:`broker.loop.ServiceLoop` in a thread of its own; it is
+    Usually created and run by :class:`eventloop.ServiceLoop` in a thread of its own; it is
     also a complete loop on its own (``loop.run_until_complete(...)``).
 
     :param heartbeat: seconds between internal heartbeat timers, which measure loop lag even

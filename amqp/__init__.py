@@ -1,7 +1,7 @@
 """QueueLab's AMQP 0-9-1 listener: real pika and aio-pika programs talk to the in-memory broker.
 
     from broker import Broker
-    from broker.amqp import AMQPServer
+    from amqp import AMQPServer
 
     broker = Broker()
     server = AMQPServer(broker, host="127.0.0.1", port=5672).start()
@@ -16,6 +16,6 @@ Modules, one idea each:
     server      the listener thread and its asyncio loop
 """
 
-from broker.amqp.server import AMQPServer
+from amqp.server import AMQPServer
 
 __all__ = ["AMQPServer"]

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from pamqp import commands
 
-from broker import errors
-from broker.amqp import auth
-from broker.amqp.channel import AMQPChannel, ProtocolError
-from broker.amqp.codec import (
+from amqp import auth
+from amqp.channel import AMQPChannel, ProtocolError
+from amqp.codec import (
     FRAME_BODY,
     FRAME_END,
     FRAME_HEAD,
@@ -46,10 +45,11 @@ from broker.amqp.codec import (
     erlang_binary,
     shortstr,
 )
+from broker import errors
 from broker.errors import AMQPError
 
 if TYPE_CHECKING:
-    from broker.amqp.server import AMQPServer
+    from amqp.server import AMQPServer
     from broker.channel import Connection
 
 log = logging.getLogger("queuelab.amqp")

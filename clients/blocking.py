@@ -1,6 +1,6 @@
 """The blocking client for threads, shaped like pika's BlockingConnection.
 
-    from broker.clients.blocking import BlockingConnection
+    from clients.blocking import BlockingConnection
     connection = BlockingConnection(broker)
     channel = connection.channel()
     channel.queue_declare("hello")

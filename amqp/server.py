@@ -1,7 +1,7 @@
 """The listener: a TCP server speaking AMQP 0-9-1 to real clients (pika, aio-pika, …).
 
     from broker import Broker
-    from broker.amqp import AMQPServer
+    from amqp import AMQPServer
 
     server = AMQPServer(Broker(), port=0).start()   # port 0: any free port
     print(server.url)                                # amqp://guest:guest@127.0.0.1:40123/
@@ -25,8 +25,8 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from broker.amqp.connection import AMQPConnection
-from broker.amqp.selector import SpinThenSleepSelector
+from amqp.connection import AMQPConnection
+from amqp.selector import SpinThenSleepSelector
 from broker.core import Broker
 
 log = logging.getLogger("queuelab.amqp")

@@ -8,7 +8,7 @@ any demo, ``svc.submit(demo.coroutine(ctx), name=demo.name)``.
 Every parameter has a classroom-friendly default; tests pass shorter times. Two registries:
 
 * :data:`DEMOS` — plain asyncio: each runs under ``asyncio.run`` as well as on the service loop.
-  A demo may take an optional ``ctx`` (:class:`~broker.loop.context.DemoContext`) to do more
+  A demo may take an optional ``ctx`` (:class:`~eventloop.context.DemoContext`) to do more
   when the app's broker is there (the blocking-call demo then feeds the ``orders`` queue).
 * :data:`BROKER_DEMOS` — demos that need the broker: their first parameter is ``ctx``
   (``register_demo(..., needs_broker=True)``), e.g. the consumer service.
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from broker.clients.aio import IncomingMessage, connect
+from clients.aio import IncomingMessage, connect
 
 from . import introspect
 from .context import DemoContext

@@ -1,0 +1,1 @@
+"""Simulated producers and consumers: traffic a lesson switches on with one click."""
