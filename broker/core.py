@@ -43,8 +43,8 @@ from broker.clock import Clock, RealClock
 from broker.dead_letter import dead_letter_copy, is_cycle
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed, access_refused, not_found
 from broker.events import EventStream, Record
-from broker.exchange import Exchange
 from broker.exchanges import ROUTERS, Binding
+from broker.exchanges.exchange import Exchange
 from broker.message import (
     EMPTY_PROPERTIES,
     Delivery,

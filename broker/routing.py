@@ -10,7 +10,7 @@ from broker.message import Message
 
 if TYPE_CHECKING:
     from broker.core import VHost
-    from broker.exchange import Exchange
+    from broker.exchanges.exchange import Exchange
 
 
 def routing_keys_for(message: Message) -> list[str]:
