@@ -28,6 +28,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/browser/ carry the `browser` marker (`-m "not browser"` leaves them)."""
+    for item in items:
+        if "browser" in item.path.parts[-3:-1]:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture
 def broker() -> Iterator[Broker]:
     instance = Broker()

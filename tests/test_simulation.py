@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app
 from broker import Broker
-from simulation.simulations import SimulationError, Simulations, render
+from simulation import SimulationError, Simulations, render
 from tests.waiting import wait_for
 
 

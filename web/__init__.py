@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import BaseConverter
 
-from simulation.simulations import Simulations
+from broker.vocabulary import vocabulary
+from simulation import Simulations
 
 
 class AnythingConverter(BaseConverter):
@@ -32,6 +33,8 @@ def register(app: Flask) -> None:
     app.extensions["queuelab.simulations"] = simulations
     app.extensions["queuelab.api"] = ApiState(broker, simulations)
     app.url_map.converters.setdefault("anything", AnythingConverter)
+    # Pages read the event vocabulary from here instead of keeping lists of event names.
+    app.jinja_env.globals["event_vocabulary"] = vocabulary
 
     app.register_blueprint(pages)
     app.register_blueprint(api)

@@ -45,7 +45,7 @@ from broker.errors import AMQPError
 from broker.exchanges import ROUTERS
 from broker.exchanges.base import properties_key
 from broker.message import MAX_SHORTSTR_BYTES, describe_message, properties_from_json
-from simulation.simulations import SimulationError, Simulations
+from simulation import SimulationError, Simulations
 from web.security import STATE_CHANGING, cross_site_reason
 from web.serialize import event_dict, json_safe
 

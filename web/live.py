@@ -57,7 +57,7 @@ from simple_websocket import ConnectionClosed
 
 from broker.core import Broker
 from broker.events import Event, Subscription
-from simulation.simulations import Simulations
+from simulation import Simulations
 from web.security import cross_site_reason
 from web.serialize import FLOW_EVENTS, dumps, event_dict, json_safe
 
