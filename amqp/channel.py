@@ -1,7 +1,7 @@
 """One AMQP channel: each method the client sends, mapped onto the broker channel's verb.
 
 The handlers are named after the methods (`on_queue_declare` for queue.declare), and each is a
-thin call into `broker.channel.Channel`, which holds the semantics and raises RabbitMQ's errors.
+thin call into `broker.Channel`, which holds the semantics and raises RabbitMQ's errors.
 When a verb raises, the broker has already closed the channel (or the connection) in its own
 state and calls back `on_close`; that callback, queued behind everything the broker sent before,
 is what sends channel.close with RabbitMQ's reply code and text.
@@ -41,13 +41,14 @@ from amqp.codec import (
     shortstr,
 )
 from broker import errors
-from broker.channel import delivery_cost
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.message import Delivery, Message, Properties
+from broker.state import delivery_cost
 
 if TYPE_CHECKING:
     from amqp.connection import AMQPConnection
-    from broker.channel import Channel, Returned
+    from broker import Channel
+    from broker.results import Returned
 
 OPEN = "open"
 CLIENT_CLOSING = "client-closing"  # the client sent channel.close; close-ok is on its way

@@ -50,7 +50,7 @@ from broker.errors import AMQPError
 
 if TYPE_CHECKING:
     from amqp.server import AMQPServer
-    from broker.channel import Connection
+    from broker import Connection
 
 log = logging.getLogger("queuelab.amqp")
 

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from amqp.connection import AMQPConnection
 from amqp.selector import SpinThenSleepSelector
-from broker.core import Broker
+from broker import Broker
 
 log = logging.getLogger("queuelab.amqp")
 

@@ -9,11 +9,12 @@ with broker.connect("me") as connection:
     print(channel.basic_get("hello", no_ack=True).body)
 """
 
-from broker.channel import Channel, Connection, DeclareOk, PublishResult
 from broker.clock import RealClock, VirtualClock
-from broker.core import Broker
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
+from broker.front import Broker
+from broker.handles import Channel, Connection
 from broker.message import Delivery, Message, Properties
+from broker.results import DeclareOk, PublishResult
 
 __all__ = [
     "AMQPError",

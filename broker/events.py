@@ -52,7 +52,7 @@ def _readable(value: Any) -> Any:
 # --- the per-message events, stored as tuples -------------------------------------------------
 # Names and numbers rather than channels and queues: an event must not keep a closed connection
 # or a deleted queue (and its backlog) alive. The message itself is kept for its body preview, and
-# the vhost and exchange for the routing trace worked out when read.
+# the exchange (its router) for the routing trace worked out when read.
 
 
 def _published(message: Any, vhost: str, connection: str, channel: int) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def _published(message: Any, vhost: str, connection: str, channel: int) -> dict[
 
 
 def _routed(
-    vhost: Any,
+    vhost: str,
     exchange: Any,
     message: Any,
     routing_keys: list[str],
@@ -80,7 +80,7 @@ def _routed(
 ) -> dict[str, Any]:
     headers = message.headers
     return {
-        "vhost": vhost.name,
+        "vhost": vhost,
         "exchange": exchange.name,
         "exchange_type": exchange.type,
         "routing_key": message.routing_key,
@@ -88,7 +88,8 @@ def _routed(
         "cause": cause,
         "queues": list(queues),
         "matched": list(matched),  # Binding objects: turned into dicts only when read
-        "trace": Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, vhost)),
+        # Worked out from what was routed then, not from the vhost as it is when read.
+        "trace": Lazy(lambda: routing_trace(exchange, bindings, routing_keys, headers, queues)),
     }
 
 

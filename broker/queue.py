@@ -21,7 +21,7 @@ from broker.priority import PriorityReady, put_back
 from broker.stats import QUEUE_STATS, RateMeter
 
 if TYPE_CHECKING:
-    from broker.channel import Connection, Consumer
+    from broker.state import ConnectionState, Consumer
 
 
 def _as_str(value: Any) -> str:
@@ -34,7 +34,7 @@ class Queue:
         vhost: str,
         name: str,
         durable: bool = False,
-        exclusive: Connection | None = None,
+        exclusive: ConnectionState | None = None,
         auto_delete: bool = False,
         arguments: dict[str, Any] | None = None,
         now: float = 0.0,

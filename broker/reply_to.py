@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import TYPE_CHECKING
 
 from broker import errors
-from broker.channel import Channel, Consumer
 from broker.message import Properties
 from broker.queue import Queue
+
+if TYPE_CHECKING:
+    from broker.state import ChannelState, Consumer
 
 REPLY_TO = "amq.rabbitmq.reply-to"
 KEY_PREFIX = REPLY_TO + "."
@@ -31,7 +34,7 @@ class DirectReplyTo:
     def __init__(self) -> None:
         self._queues: dict[str, Queue] = {}  # reply key -> the consuming channel's queue
 
-    def queue_to_consume(self, channel: Channel, no_ack: bool, now: float) -> Queue:
+    def queue_to_consume(self, channel: ChannelState, no_ack: bool, now: float) -> Queue:
         """basic.consume on amq.rabbitmq.reply-to: a fresh reply queue for the channel."""
         if not no_ack:
             raise errors.precondition(
@@ -48,7 +51,7 @@ class DirectReplyTo:
         channel.reply_queue = self._queues[key] = queue
         return queue
 
-    def rewrite(self, channel: Channel, properties: Properties) -> Properties:
+    def rewrite(self, channel: ChannelState, properties: Properties) -> Properties:
         """A request's reply_to=amq.rabbitmq.reply-to becomes the key of this channel's queue."""
         queue = channel.reply_queue
         if queue is None or not queue.consumers:
@@ -71,7 +74,7 @@ class DirectReplyTo:
         """A reply key whose channel still consumes: a passive declare of it succeeds."""
         return bool(self.route(vhost, [key]))
 
-    def forget(self, channel: Channel) -> None:
+    def forget(self, channel: ChannelState) -> None:
         """The channel closed (or starts over): its key leads nowhere from now on."""
         queue = channel.reply_queue
         if queue is not None:

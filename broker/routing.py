@@ -9,7 +9,6 @@ from broker.exchanges import Binding
 from broker.message import Message
 
 if TYPE_CHECKING:
-    from broker.core import VHost
     from broker.exchanges.exchange import Exchange
 
 
@@ -37,12 +36,13 @@ def routing_trace(
     bindings: tuple[Binding, ...],
     routing_keys: list[str],
     headers: dict[str, Any],
-    vhost: VHost,
+    routed_to: tuple[str, ...],
 ) -> list[dict[str, Any]]:
-    """Each binding of the exchange, whether it matched, and if not, why not."""
+    """Each binding of the exchange, whether it matched, and if not, why not. `bindings` and
+    `routed_to` (the queues the message went to) are as they were when it was routed."""
     if exchange.is_default:
         key = routing_keys[0]
-        found = key in vhost.queues
+        found = key in routed_to
         return [
             {
                 "destination": key,

@@ -6,18 +6,24 @@ With a VirtualClock there is no thread: `clock.advance()` runs the broker's due 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-if TYPE_CHECKING:
-    from broker.core import Broker
+from broker.clock import Clock
 
 
 class Ticker(threading.Thread):
-    """Wakes the broker when the next TTL or x-expires deadline comes due on the real clock."""
+    """Calls `run_due` when the next deadline (`next_deadline()`) comes due on `clock`."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(
+        self,
+        next_deadline: Callable[[], float | None],
+        run_due: Callable[[], None],
+        clock: Clock,
+    ) -> None:
         super().__init__(name="queuelab-ticker", daemon=True)
-        self._broker = broker
+        self._next_deadline = next_deadline
+        self._run_due = run_due
+        self._clock = clock
         self._wake = threading.Event()
         self._stopped = False
 
@@ -30,9 +36,9 @@ class Ticker(threading.Thread):
 
     def run(self) -> None:
         while not self._stopped:
-            deadline = self._broker.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline - self._broker.clock.now())
+            deadline = self._next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self._clock.now())
             self._wake.wait(timeout)
             self._wake.clear()
             if not self._stopped:
-                self._broker.run_due()
+                self._run_due()

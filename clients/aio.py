@@ -24,8 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from broker.channel import Channel, Connection, PublishResult
-from broker.core import Broker
+from broker import Broker, Channel, Connection, PublishResult
 from broker.errors import AMQPError
 from broker.message import Delivery, Properties
 

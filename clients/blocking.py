@@ -21,8 +21,7 @@ from collections.abc import Callable, Iterator
 from queue import Empty, SimpleQueue
 from typing import Any
 
-from broker.channel import Channel, Connection, DeclareOk, PublishResult
-from broker.core import Broker
+from broker import Broker, Channel, Connection, DeclareOk, PublishResult
 from broker.message import Delivery, Properties
 
 log = logging.getLogger("queuelab.client")

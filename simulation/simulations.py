@@ -31,8 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from broker.channel import Channel, Connection
-from broker.core import Broker
+from broker import Broker, Channel, Connection
 from broker.errors import AMQPError
 from broker.message import MAX_SHORTSTR_BYTES, Delivery, Properties, properties_from_json
 

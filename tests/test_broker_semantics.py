@@ -276,7 +276,7 @@ def test_prefetch_is_per_consumer_and_zero_is_unlimited(broker):
 def test_delivery_credit_holds_a_no_ack_backlog_in_the_queue_until_granted(broker):
     """A writer that can fall behind (the AMQP listener) limits what it is handed by credit;
     the rest stays ready in the queue, and granting credit resumes delivery in order."""
-    from broker.channel import delivery_cost
+    from broker.state import delivery_cost
 
     with broker.connect() as connection:
         channel = connection.channel()

@@ -49,6 +49,31 @@ def test_routed_event_says_why_bindings_did_not_match(broker):
         assert {m["destination"] for m in routed.get("matched")} == {"paid", "us"}
 
 
+def test_routed_event_trace_tells_what_was_true_when_the_message_was_routed(broker):
+    """Read after the queue is gone, the trace still says the default exchange found it."""
+    with broker.connect() as connection:
+        channel = connection.channel()
+        channel.queue_declare("q")
+        channel.basic_publish("", "q", b"x")
+        channel.queue_delete("q")
+        channel.basic_publish("", "q", b"y")
+        routed, unroutable = [
+            e for e in broker.events.recent() if e.type in ("routed", "unroutable")
+        ]
+        assert routed.get("queues") == ["q"]
+        assert routed.get("trace") == [
+            {
+                "destination": "q",
+                "destination_type": "queue",
+                "routing_key": "q",
+                "matched": True,
+                "reason": None,
+            }
+        ]
+        assert unroutable.get("trace")[0]["matched"] is False
+        assert unroutable.get("trace")[0]["reason"] == "no queue named `q`"
+
+
 def test_routed_event_names_the_matched_bindings_on_direct_and_fanout_exchanges(broker):
     with broker.connect() as connection:
         channel = connection.channel()

@@ -38,9 +38,7 @@ from urllib.parse import quote, unquote_to_bytes
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from broker import errors
-from broker.channel import Channel, Connection
-from broker.core import Broker
+from broker import Broker, Channel, Connection, errors
 from broker.errors import AMQPError
 from broker.exchanges import ROUTERS
 from broker.exchanges.base import properties_key
@@ -1000,7 +998,7 @@ def _binding_create(vhost: str, source: str, destination: str, kind: str) -> Res
     routing_key = _text(body.get("routing_key", ""), "'routing_key'")
     arguments = _arguments(body)
     with _state().channels.channel(vhost) as channel:
-        _amqp(_broker().bind, channel, source, kind, destination, routing_key, arguments)
+        _amqp(channel.bind, source, kind, destination, routing_key, arguments)
     props = properties_key(routing_key, arguments)
     letter = "q" if kind == "queue" else "e"
     location = "/api/bindings/{}/e/{}/{}/{}/{}".format(
@@ -1031,8 +1029,7 @@ def _binding_delete(vhost: str, source: str, destination: str, kind: str, props:
     vhost, source, destination = _binding_args(vhost, source, destination, kind)
     with _state().channels.channel(vhost) as channel:
         _amqp(
-            _broker().unbind,
-            channel,
+            channel.unbind,
             source,
             kind,
             destination,
@@ -1263,9 +1260,9 @@ def _import(body: dict[str, Any], only_vhost: str | None) -> dict[str, int]:
     for vhost, name, durable, auto_delete, arguments in queues:
         with channels.channel(vhost) as channel:
             _amqp(channel.queue_declare, name, False, durable, False, auto_delete, arguments)
-    for vhost, *binding in bindings:
+    for vhost, source, kind, destination, key, arguments in bindings:
         with channels.channel(vhost) as channel:
-            _amqp(broker.bind, channel, *binding)
+            _amqp(channel.bind, source, kind, destination, key, arguments)
     return {
         "vhosts": len(vhost_names),
         "exchanges": len(exchanges),

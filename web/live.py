@@ -55,7 +55,7 @@ from flask import Blueprint, Flask, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from broker.core import Broker
+from broker import Broker
 from broker.events import Event, Subscription
 from simulation import Simulations
 from web.security import cross_site_reason

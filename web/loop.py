@@ -57,7 +57,7 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from broker.core import Broker
+from broker import Broker
 from eventloop import ServiceLoop
 from eventloop.context import DemoContext
 from eventloop.demos import Demo, DemoParamError, all_demos

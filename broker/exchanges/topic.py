@@ -82,10 +82,6 @@ def _collect(node: _Node, words: list[str], i: int, found: dict[int, Binding]) -
             _collect(hash_node, words, j, found)
 
 
-def topic_matches(pattern: str, routing_key: str) -> bool:
-    return explain_topic(pattern, routing_key) is None
-
-
 def explain_topic(pattern: str, routing_key: str) -> str | None:
     """None on a match; else the first place the pattern and the key part ways, e.g.
     "`*.eu.#` vs `order.us.paid`: word 2 `eu` ≠ `us`"."""

@@ -4,6 +4,9 @@ The message goes to the queue's x-dead-letter-exchange with the queue's x-dead-l
 (or its own routing keys), carrying an `x-death` header: one entry per (queue, reason), newest
 first, each counting how often that happened. `x-first-death-*` remember the first time. A message
 that would loop back to a queue without any reject on the way is dropped (a cycle), as in RabbitMQ.
+
+The verbs that let a message go (expiry, limits, settle) leave it in `state.dead_letters`; the
+front republishes them with `republish_dead_letters` before the operation ends.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from dataclasses import replace
 from typing import Any
 
 from broker.message import Message
-
-REASONS = ("rejected", "expired", "maxlen")
+from broker.queue import Queue
+from broker.state import BrokerState
+from broker.verbs.limits import enqueue
+from broker.verbs.publish import route
 
 
 def routing_keys_of(message: Message) -> list[str]:
@@ -90,3 +95,52 @@ def is_cycle(target_queue: str, message: Message, reason: str) -> bool:
         if death.get("queue") == target_queue:
             return all(d.get("reason") != "rejected" for d in deaths[: index + 1])
     return False
+
+
+def republish_dead_letters(s: BrokerState) -> None:
+    """Republish what the operation dead-lettered, in order (more may be added meanwhile)."""
+    dead_letters = s.dead_letters
+    while dead_letters:
+        queue, message, reason = dead_letters.popleft()
+        republish(s, queue, message, reason)
+
+
+def republish(s: BrokerState, queue: Queue, message: Message, reason: str) -> None:
+    """Send one dead letter through the queue's dead-letter exchange, with x-death."""
+    vhost = s.vhosts[queue.vhost]
+    exchange = vhost.exchanges.get(queue.dead_letter_exchange or "")
+    if exchange is None:
+        s.emit(
+            "dropped",
+            vhost=vhost.name,
+            queue=queue.name,
+            message_id=message.id,
+            reason=f"dead-letter exchange '{queue.dead_letter_exchange}' does not exist",
+        )
+        return
+    copy, keys = dead_letter_copy(
+        message, queue.name, reason, exchange.name, queue.dead_letter_routing_key, s.clock.wall()
+    )
+    queue.counters["dead_lettered"] += 1
+    s.emit(
+        "dead-lettered",
+        vhost=vhost.name,
+        queue=queue.name,
+        message_id=message.id,
+        reason=reason,
+        exchange=exchange.name,
+        routing_keys=keys,
+    )
+    now = s.clock.now()
+    targets, _ = route(s, vhost, exchange, copy, keys, "dead-lettered")
+    for target in targets:
+        if is_cycle(target.name, copy, reason):
+            s.emit(
+                "dropped",
+                vhost=vhost.name,
+                queue=target.name,
+                message_id=message.id,
+                reason="dead-letter cycle with no reject in it",
+            )
+            continue
+        enqueue(s, target, copy, now)
