@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from broker.errors import AMQPError
 
 if TYPE_CHECKING:
-    from broker.core import Broker
+    from broker import Broker
 
 log = logging.getLogger("queuelab.loop")
 
