@@ -29,7 +29,7 @@ class QueueMirror:
 
     def add_timer(self, entry: Entry) -> None:
         self.timers[entry.id] = entry
-        heapq.heappush(self._heap, (entry.when, entry.id, entry))  # type: ignore[arg-type]
+        heapq.heappush(self._heap, (entry.when, entry.id, entry))
 
     def add_io(self, entry: Entry) -> None:
         """An I/O callback asyncio runs itself (we only see its file descriptor get ready)."""
@@ -48,7 +48,7 @@ class QueueMirror:
         heap = self._heap
         while heap and heap[0][0] < limit:
             _, eid, entry = heapq.heappop(heap)
-            if eid in self.timers and not entry.handle.cancelled():  # type: ignore[union-attr]
+            if eid in self.timers and not entry.handle.cancelled():
                 self.timer_due(entry)
                 due.append(entry)
         return due

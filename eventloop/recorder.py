@@ -238,7 +238,7 @@ class LoopRecorder:
     def _lag_sample(self, entry: Entry) -> None:
         """How late a timer fires, leaving out time the controls held the loop on purpose."""
         now = self.clock()
-        late = now - entry.when - self.gate.held_between(entry.when, now)  # type: ignore[operator]
+        late = now - entry.when - self.gate.held_between(entry.when, now)
         sample = {
             "t": self.timebase.rel(now),
             "lag": micro(max(0.0, late)),

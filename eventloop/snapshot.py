@@ -41,7 +41,7 @@ def take_snapshot(recorder: LoopRecorder, *, max_entries: int = 100) -> dict[str
             ],
             "ready_total": len(queues.ready),
             "timers": [
-                {**labels.entry_dict(e), "due_in": micro(e.when - now)}  # type: ignore[operator]
+                {**labels.entry_dict(e), "due_in": micro(e.when - now)}
                 for e in timers[:max_entries]
             ],
             "timers_total": len(timers),
