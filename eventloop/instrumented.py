@@ -28,8 +28,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from contextvars import Context
 from typing import Any
 
+from .entry import THREADSAFE, Entry
 from .gate import StepGate
-from .recorder import THREADSAFE, Entry, LoopRecorder
+from .recorder import LoopRecorder
 
 
 class InstrumentedSelector(selectors.BaseSelector):

@@ -20,7 +20,7 @@ import linecache
 import os
 from typing import Any
 
-from broker.message import Delivery
+from broker import Delivery
 
 ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
 _CWD = os.getcwd() + os.sep

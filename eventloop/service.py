@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from . import introspect
 from .instrumented import InstrumentedEventLoop
+from .snapshot import take_snapshot
 from .stream import Subscription
 
 T = TypeVar("T")
@@ -238,9 +239,10 @@ class ServiceLoop:
     # -- observing (any thread) --------------------------------------------------------------
 
     def snapshot(self, *, max_entries: int = 100) -> dict[str, Any]:
-        """The loop's whole visible state as JSON-able data (see ``LoopRecorder.snapshot``);
-        at most ``max_entries`` ready callbacks and timers (the totals count them all)."""
-        snap = self.loop.recorder.snapshot(max_entries=max_entries)
+        """The loop's whole visible state as JSON-able data (see
+        :func:`~eventloop.snapshot.take_snapshot`); at most ``max_entries`` ready callbacks and
+        timers (the totals count them all)."""
+        snap = take_snapshot(self.loop.recorder, max_entries=max_entries)
         snap["name"] = self.name
         if self._finished.is_set():
             snap["control"]["mode"] = "stopped"

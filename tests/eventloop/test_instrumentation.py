@@ -10,8 +10,7 @@ import asyncio
 import json
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventloop import ServiceLoop, report_handled
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -44,13 +44,6 @@ def task(svc: ServiceLoop, name: str) -> dict[str, Any]:
     matches = [t for t in svc.snapshot()["tasks"] if t["name"] == name]
     assert len(matches) == 1, f"one task named {name!r} expected, got {matches}"
     return matches[0]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
 
 
 def start_main(svc: ServiceLoop, coro: Any) -> Any:
@@ -96,7 +89,7 @@ def test_new_tasks_queue_first_steps_fifo_then_sleep_sets_timers(svc: ServiceLoo
     a = task(svc, "A")
     assert a["state"] == "pending" and not a["ready"] and a["started"]
     assert a["line"]["code"] == "await asyncio.sleep(1)"
-    assert a["line"]["file"].endswith("test_loop_instrumentation.py")
+    assert a["line"]["file"].endswith("tests/eventloop/test_instrumentation.py")
     assert a["awaiting"].startswith("sleep() → future #")
     assert a["awaiting"].endswith(f"resolved by timer #{timer['id']}")
     assert timer["set_by"] == a["id"]
@@ -206,10 +199,12 @@ def test_due_timer_moves_to_ready_queue_and_lag_leaves_out_paused_time(svc: Serv
     start_main(svc, main())
     svc.step()
     assert len(ready(svc)) == 1 and len(timers(svc)) == 1
-    time.sleep(0.3)  # held at the gate in front of call_soon(ring) while the timer comes due
+    # Held at the gate in front of call_soon(ring) while the timer comes due, and then some
+    # more: if held time counted as lag, the lag below would be over 0.2 s.
+    wait_for(lambda: svc.snapshot()["timers"][0]["due_in"] < -0.2, 3.0, "the timer overdue")
     assert len(timers(svc)) == 1  # the loop thread is held: asyncio has not looked at its heap
     svc.step()
-    wait_until(lambda: svc.snapshot()["control"]["waiting_at_gate"])
+    wait_for(lambda: svc.snapshot()["control"]["waiting_at_gate"], 3.0, "the timer at the gate")
     snap = svc.snapshot()
     assert snap["timers"] == []
     (entry,) = snap["ready"]
@@ -268,7 +263,7 @@ def test_exceptions_handled_and_unhandled_are_logged_with_tracebacks(svc: Servic
     future = start_main(svc, main())
     svc.run()
     future.result(timeout=3)
-    wait_until(lambda: len(svc.snapshot()["exceptions"]) == 2)
+    wait_for(lambda: len(svc.snapshot()["exceptions"]) == 2, 3.0, "two exceptions")
     handled, unhandled = svc.snapshot()["exceptions"]
     assert handled["handled"] and handled["type"] == "KeyError"
     assert handled["how"] == "caught in main" and handled["task"] == "main"

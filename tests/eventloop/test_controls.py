@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from eventloop import ServiceLoop
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -47,7 +48,7 @@ def test_pause_holds_only_the_loop_thread(svc: ServiceLoop) -> None:
         "submit from thread MainThread: start task counter"
     ]
     assert svc.settle()
-    time.sleep(0.2)
+    time.sleep(0.2)  # a window in which nothing may run
     assert not future.done() and counted == []
     snap = svc.snapshot()
     assert snap["control"]["mode"] == "paused" and snap["control"]["waiting_at_gate"]
@@ -60,14 +61,14 @@ def test_pause_holds_only_the_loop_thread(svc: ServiceLoop) -> None:
 def test_pause_while_running_stops_callbacks_until_run(svc: ServiceLoop) -> None:
     counted: list[int] = []
     future = svc.submit(count_to(10**9, counted), name="busy")
-    time.sleep(0.05)
+    wait_for(lambda: counted, what="the task to count")
     svc.pause()
     assert svc.settle()
     frozen = len(counted)
-    time.sleep(0.1)
+    time.sleep(0.1)  # a window in which nothing may run
     assert len(counted) == frozen
     svc.run()
-    time.sleep(0.05)
+    wait_for(lambda: len(counted) > frozen, what="counting to go on")
     assert len(counted) > frozen
     future.cancel()  # already running: cannot cancel, the loop's stop() cancels the task
     assert not future.done()
@@ -81,7 +82,7 @@ def test_step_runs_exactly_one_callback_then_pauses_again(svc: ServiceLoop) -> N
     assert svc.settle()
     assert svc.step() == "call_soon_threadsafe from thread MainThread: list.append"
     assert calls == ["a"]
-    time.sleep(0.1)
+    time.sleep(0.1)  # a window in which nothing more may run
     assert calls == ["a"]
     assert svc.snapshot()["ready_total"] == 2
     svc.step()
@@ -94,19 +95,19 @@ def test_step_with_nothing_to_run_times_out_and_takes_back_the_step(svc: Service
     assert svc.step(timeout=0.1) is None
     calls: list[int] = []
     svc.loop.call_soon_threadsafe(calls.append, 1)
-    time.sleep(0.1)
+    time.sleep(0.1)  # a window in which nothing may run
     assert calls == []  # the unused step did not let this through later
 
 
 def test_step_from_running_pauses_first(svc: ServiceLoop) -> None:
     counted: list[int] = []
     svc.submit(count_to(10**9, counted), name="busy")
-    time.sleep(0.02)
+    wait_for(lambda: counted, what="the task to count")
     assert svc.step() is not None
     assert svc.snapshot()["control"]["mode"] == "paused"
     assert svc.settle()
     frozen = len(counted)
-    time.sleep(0.05)
+    time.sleep(0.05)  # a window in which nothing may run
     assert len(counted) == frozen
 
 
@@ -114,7 +115,8 @@ def test_heartbeat_measures_lag_but_is_hidden_and_never_a_step(svc: ServiceLoop)
     svc.pause()
     steps = svc.snapshot()["control"]["steps"]
     before = len(svc.snapshot()["lag"]["samples"])
-    time.sleep(0.3)  # paused but idle: heartbeats keep firing, unseen
+    # Paused but idle: heartbeats keep firing, unseen.
+    wait_for(lambda: len(svc.snapshot()["lag"]["samples"]) >= before + 3, what="3 heartbeats")
     snap = svc.snapshot()
     assert len(snap["lag"]["samples"]) >= before + 3
     assert {s["source"] for s in snap["lag"]["samples"]} == {"heartbeat"}
@@ -126,11 +128,11 @@ def test_heartbeat_measures_lag_but_is_hidden_and_never_a_step(svc: ServiceLoop)
 
 def test_lag_spikes_while_a_callback_blocks_the_loop(svc: ServiceLoop) -> None:
     svc.loop.call_soon_threadsafe(time.sleep, 0.25)
-    time.sleep(0.05)
-    deadline = time.monotonic() + 3
-    while not any(s["lag"] >= 0.15 for s in svc.snapshot()["lag"]["samples"]):
-        assert time.monotonic() < deadline, svc.snapshot()["lag"]
-        time.sleep(0.01)
+    wait_for(
+        lambda: any(s["lag"] >= 0.15 for s in svc.snapshot()["lag"]["samples"]),
+        3.0,
+        "a lag sample of 0.15 s or more",
+    )
     assert svc.snapshot()["lag"]["max"] >= 0.15
 
 
@@ -180,21 +182,30 @@ def test_submit_checks_its_argument_and_the_loop_state() -> None:
 
 
 def test_events_have_increasing_sequence_numbers(svc: ServiceLoop) -> None:
+    events: list[dict] = []
+    missed = 0
+
+    def read_until_a_lag_sample() -> bool:
+        nonlocal missed
+        batch = sub.get(timeout=0.1)
+        events.extend(batch.events)
+        missed += batch.missed
+        return any(e["type"] == "lag" for e in events)
+
     with svc.subscribe(maxlen=10_000) as sub:
         svc.submit(count_to(3, []), name="counter").result(timeout=2)
         svc.pause()
         svc.run()
-        time.sleep(0.06)  # a heartbeat lag sample
-        batch = sub.get(timeout=1)
-    assert batch.missed == 0
-    seqs = [e["seq"] for e in batch.events]
+        wait_for(read_until_a_lag_sample, what="a heartbeat lag sample")
+    assert missed == 0
+    seqs = [e["seq"] for e in events]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
-    assert [e["t"] for e in batch.events] == sorted(e["t"] for e in batch.events)
-    types = {e["type"] for e in batch.events}
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+    types = {e["type"] for e in events}
     assert {"ready", "run", "ran", "task", "control", "lag"} <= types
-    controls = [e["mode"] for e in batch.events if e["type"] == "control"]
+    controls = [e["mode"] for e in events if e["type"] == "control"]
     assert controls == ["paused", "running"]
-    runs = [e["entry"]["label"] for e in batch.events if e["type"] == "run"]
+    runs = [e["entry"]["label"] for e in events if e["type"] == "run"]
     assert runs[:2] == ["submit from thread MainThread: start task counter", "step of task counter"]
 
 
