@@ -40,6 +40,8 @@ log = logging.getLogger("queuelab.web")
 
 MAX_JSON_DEPTH = 32
 STATE_CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+# JSON endpoints are routed with every method, so that a 405 is the toolkit's JSON one.
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
 SOCKET_PATHS = "/ws/"  # every websocket of the app lives under it
 # AMQP reply code -> HTTP status, where they differ from 400.
 _HTTP_STATUS = {403: 403, 404: 404, 405: 405, 406: 406, 320: 503}
@@ -150,7 +152,7 @@ def answer(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Respo
 
 def json_endpoint(*methods: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """A Flask view that answers JSON: 405 (with Allow) for other methods, errors as JSON. Route
-    it with every method, so that the 405 is this one."""
+    it with ALL_METHODS."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @wraps(handler)

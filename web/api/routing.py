@@ -18,14 +18,20 @@ from urllib.parse import quote, unquote_to_bytes
 
 from flask import Blueprint, Response, request
 
-from web.toolkit import ApiError, answer, bad_request, json_response, method_not_allowed
+from web.toolkit import (
+    ALL_METHODS,
+    ApiError,
+    answer,
+    bad_request,
+    json_response,
+    method_not_allowed,
+)
 
 api = Blueprint("api", __name__)
 
 Handler = Callable[..., Response]
 # (path parts, {method: handler}) in registration order: the order `GET /api` lists them in.
 ROUTES: list[tuple[tuple[str, ...], dict[str, Handler]]] = []
-_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
 
 
 def route(pattern: str, *methods: str) -> Callable[[Handler], Handler]:
@@ -108,9 +114,9 @@ def endpoints() -> list[dict[str, object]]:
 
 
 # "/api/" defaults to "/", not "" as "/api" does, or Werkzeug redirects one to the other.
-@api.route("/api/", defaults={"_rest": "/"}, methods=_ALL_METHODS, merge_slashes=False)
-@api.route("/api", defaults={"_rest": ""}, methods=_ALL_METHODS, merge_slashes=False)
-@api.route("/api/<anything:_rest>", methods=_ALL_METHODS, merge_slashes=False)
+@api.route("/api/", defaults={"_rest": "/"}, methods=ALL_METHODS, merge_slashes=False)
+@api.route("/api", defaults={"_rest": ""}, methods=ALL_METHODS, merge_slashes=False)
+@api.route("/api/<anything:_rest>", methods=ALL_METHODS, merge_slashes=False)
 def dispatch(_rest: str) -> Response:
     """Every /api request comes here and is routed on its raw, still-encoded path."""
     return answer(_route)

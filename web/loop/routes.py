@@ -1,4 +1,4 @@
-"""The event-loop page, its JSON API and its socket (the endpoints are listed in web/loop/)."""
+"""The event-loop page, its JSON API and its socket (listed in web/loop/__init__.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,17 @@ from eventloop.gate import MAX_SLOW_MOTION
 from web.live.hub import Hub, serve_socket
 from web.loop.feed import KEY
 from web.loop.keeper import ACTIONS, LoopKeeper, demo_list
-from web.toolkit import ApiError, bad_request, json_endpoint, json_response, read_json_body
+from web.toolkit import (
+    ALL_METHODS,
+    ApiError,
+    bad_request,
+    json_endpoint,
+    json_response,
+    read_json_body,
+)
 
 KEEPER = "queuelab.loop"  # app.extensions: the LoopKeeper
 HUB = "queuelab.loop.live"  # app.extensions: the page's live hub
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
 
 loop_pages = Blueprint("loop", __name__)
 sock = Sock()
