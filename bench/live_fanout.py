@@ -232,7 +232,8 @@ def main() -> None:
     from app import create_app
     from broker import Broker
     from gc_tuning import tune_for_broker
-    from web.live import live_clients, shutdown_all
+    from web.live.broker_feed import live_clients
+    from web.live.hub import shutdown_all
 
     tune_for_broker()
     broker = Broker()

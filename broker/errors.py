@@ -116,3 +116,12 @@ def precondition(message: str, hint: str = "") -> AMQPError:
 
 def access_refused(message: str, hint: str = "") -> AMQPError:
     return AMQPError(ACCESS_REFUSED, message, hint)
+
+
+def invalid_exchange_type(exchange_type: str) -> AMQPError:
+    """503 COMMAND_INVALID: a connection error in AMQP, as RabbitMQ answers it."""
+    return AMQPError(
+        COMMAND_INVALID,
+        f"invalid exchange type '{exchange_type}'",
+        "use direct, fanout, topic or headers",
+    )

@@ -1,8 +1,16 @@
-"""The web side: blueprints for the pages, the JSON API and the live websocket.
+"""The web side: blueprints for the pages, the JSON API and the live websockets.
+
+    toolkit.py   one error shape, one JSON body reader, one cross-site check
+    api/         the HTTP API, one module per resource (RabbitMQ's management API)
+    pages.py     the broker's HTML pages
+    live/        the one websocket fan-out hub, and the broker pages' live socket
+    loop/        the event-loop page: its loop, API and socket
+    serialize.py broker values as JSON
 
 `register(app)` wires them to the app's broker (`app.config["BROKER"]`) and keeps the shared
 pieces in `app.extensions`: "queuelab.simulations" (simulated consumers and producers),
-"queuelab.api" (the API's management connection) and "queuelab.live" (the websocket hub).
+"queuelab.api" (the API's management connection), "queuelab.live" (the broker pages' hub),
+"queuelab.loop" and "queuelab.loop.live" (the event-loop page's loop and hub).
 """
 
 from __future__ import annotations
@@ -23,30 +31,36 @@ class AnythingConverter(BaseConverter):
 
 
 def register(app: Flask) -> None:
-    from web import live
-    from web.api import ApiState, api
+    from web import api
+    from web.live.broker_feed import init_live
+    from web.live.hub import decline_compression
     from web.loop import init_loop
     from web.pages import pages
+    from web.toolkit import refuse_cross_site
 
     broker = app.config["BROKER"]
     simulations = Simulations(broker)
     app.extensions["queuelab.simulations"] = simulations
-    app.extensions["queuelab.api"] = ApiState(broker, simulations)
+    app.extensions[api.EXTENSION] = api.ApiState(broker, simulations)
     app.url_map.converters.setdefault("anything", AnythingConverter)
     # Pages read the event vocabulary from here instead of keeping lists of event names.
     app.jinja_env.globals["event_vocabulary"] = vocabulary
+    # Another web page must not drive a student's broker: one check before every request.
+    app.before_request(refuse_cross_site)
+    app.before_request(decline_compression)
 
     app.register_blueprint(pages)
-    app.register_blueprint(api)
-    live.init_app(app, broker, simulations)
+    app.register_blueprint(api.api)
+    init_live(app, broker, simulations)
     init_loop(app)
 
 
 def shutdown(app: Flask, timeout: float = 2.0) -> None:
     """Stop what the web side runs for this app: simulations, its live sockets (close frame
     1001) and the service loop. Safe to call more than once."""
+    from web.live.broker_feed import EXTENSION as LIVE
     from web.loop import stop_loop
 
     app.extensions["queuelab.simulations"].stop_all()
-    app.extensions["queuelab.live"].shutdown(timeout)
-    stop_loop(app)
+    app.extensions[LIVE].shutdown(timeout)
+    stop_loop(app, timeout)

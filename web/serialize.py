@@ -17,29 +17,6 @@ from typing import Any
 from broker.events import Event, Lazy
 from broker.message import Message, describe_message
 
-# Events that follow a message through the broker; sampled when the rate is high. Every other
-# event (declared/deleted, binding.*, consumer.*, connection.*, channel.*, queue.purged …)
-# changes what a page draws and is always sent.
-FLOW_EVENTS = frozenset(
-    {
-        "published",
-        "routed",
-        "unroutable",
-        "returned",
-        "enqueued",
-        "delivered",
-        "acked",
-        "nacked",
-        "rejected",
-        "requeued",
-        "expired",
-        "dead-lettered",
-        "dropped",
-        "confirm",
-        "get.empty",
-    }
-)
-
 _SCALARS = (str, int, bool, type(None))
 
 

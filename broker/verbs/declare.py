@@ -11,7 +11,7 @@ from typing import Any
 
 from broker import errors
 from broker.arguments import QUEUE_EQUIVALENCE_ARGS, check_arguments_equivalent, inequivalent_flag
-from broker.errors import AMQPError, access_refused, not_found
+from broker.errors import access_refused, not_found
 from broker.exchanges import ROUTERS
 from broker.exchanges.exchange import Exchange
 from broker.queue import Queue
@@ -69,11 +69,7 @@ def exchange_declare(
             raise not_found("exchange", name, vhost.name)
         return
     if exchange_type not in ROUTERS:
-        raise AMQPError(
-            errors.COMMAND_INVALID,
-            f"invalid exchange type '{exchange_type}'",
-            "use direct, fanout, topic or headers",
-        )
+        raise errors.invalid_exchange_type(exchange_type)
     if existing is not None:
         check_exchange_equivalent(
             existing, exchange_type, durable, auto_delete, internal, arguments

@@ -18,7 +18,9 @@ from simple_websocket import Client, ConnectionClosed, ConnectionError
 from broker import Broker, Properties
 from tests.live_server import LiveServer, live_server
 from tests.waiting import events_of, frames_until, wait_for
-from web import live as live_module
+from web.live.broker_feed import live_clients
+from web.live.frames import CLOSE_GOING_AWAY
+from web.live.hub import Hub, all_hubs, shutdown_all
 
 
 def connect(server: LiveServer, vhost: str = "%2F", **kwargs: Any) -> Client:
@@ -37,7 +39,7 @@ def quietly_close(ws: Client) -> None:
 
 
 @pytest.fixture
-def live_hub(server: LiveServer) -> live_module.LiveHub:
+def live_hub(server: LiveServer) -> Hub:
     return server.app.extensions["queuelab.live"]
 
 
@@ -54,7 +56,7 @@ def test_snapshot_first_then_batches(broker: Broker, server: LiveServer, live_hu
         assert snapshot["queues"][0]["messages_ready"] == 1
         assert first["simulations"] == []
         assert [e["type"] for e in first["events"]][-3:] == ["published", "routed", "enqueued"]
-        assert live_module.live_clients(server.app) == 1
+        assert live_clients(server.app) == 1
 
         channel.basic_publish("", "orders", b"after")
         delivery = channel.basic_get("orders")
@@ -254,13 +256,13 @@ def test_shutdown_all_sends_close_frames(broker: Broker, server: LiveServer, liv
         sockets.append(connect(server))
         assert frame(sockets[-1], timeout=10)["type"] == "snapshot"
     wait_for(lambda: live_hub.client_count == 3)
-    live_module.shutdown_all(timeout=3)
+    shutdown_all(timeout=3)
     assert live_hub.client_count == 0
     for ws in sockets:
         with pytest.raises(ConnectionClosed):
             for _ in range(20):
                 ws.receive(timeout=0.5)
-        assert ws.close_reason == live_module.CLOSE_GOING_AWAY
+        assert ws.close_reason == CLOSE_GOING_AWAY
     with pytest.raises((ConnectionError, ConnectionClosed)):
         late = connect(server)
         late.receive(timeout=2)
@@ -271,5 +273,5 @@ def test_shutdown_all_sends_close_frames(broker: Broker, server: LiveServer, liv
 def _no_leftover_sockets() -> Iterator[None]:
     yield
     # Every test closes what it opened; make sure the hub threads stop too.
-    for hub in list(live_module._HUBS):
-        wait_for(lambda h=hub: h.client_count == 0 or h._closed, timeout=5)
+    for hub in all_hubs():
+        wait_for(lambda h=hub: h.client_count == 0 or h.closed, timeout=5)

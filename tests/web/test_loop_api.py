@@ -1,9 +1,8 @@
-"""The event-loop page's HTTP API and websocket (web/loop.py): controls, demos, bad input, the
-socket's snapshot-then-batches protocol, and the consumer-service demo end to end."""
+"""The event-loop page and its HTTP API (web/loop/): the loop's life cycle, controls, demos,
+bad input, and the consumer-service demo end to end."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -12,14 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from simple_websocket import Client, ConnectionClosed, ConnectionError
 
 from app import create_app
 from broker import Broker
 from eventloop.demos import BROKER_DEMOS, DEMOS
-from tests.live_server import LiveServer
-from tests.waiting import events_of, frames_until, wait_for
-from web.loop import EXTENSION, LoopService, stop_loop
+from tests.waiting import wait_for
+from web.loop import stop_loop
+from web.loop.keeper import LoopKeeper
+from web.loop.routes import KEEPER
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -36,12 +35,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture
-def loop_server(server: LiveServer) -> Iterator[LiveServer]:
-    yield server
-    stop_loop(server.app)
-
-
 def control(client: FlaskClient, **body: Any) -> dict[str, Any]:
     response = client.post("/api/loop/control", json=body)
     assert response.status_code == 200, response.json
@@ -56,7 +49,7 @@ def run_state(client: FlaskClient, name: str) -> dict[str, Any] | None:
 
 
 def test_the_loop_starts_on_first_use_and_stops_with_stop_loop(app: Flask, client) -> None:
-    service: LoopService = app.extensions[EXTENSION]
+    service: LoopKeeper = app.extensions[KEEPER]
     assert not service.started  # an app that never opens the page starts no thread
     state = client.get("/api/loop").json
     assert service.started
@@ -185,7 +178,7 @@ def test_stop_a_demo_and_reset_the_loop(app: Flask, client) -> None:
     wait_for(lambda: run_state(client, "timeout")["state"] == "cancelled", what="cancelled")
     assert client.delete("/api/loop/demos/timeout").status_code == 409
 
-    service: LoopService = app.extensions[EXTENSION]
+    service: LoopKeeper = app.extensions[KEEPER]
     old, generation = service.current()
     client.post("/api/loop/demos/timeout", json={"params": {"slow": 5, "limit": 5}})
     answer = control(client, action="reset")
@@ -322,134 +315,17 @@ def test_a_body_over_the_limit_is_a_413(app: Flask, client) -> None:
         data=json.dumps({"action": "run", "x": "y" * 2000}),
         content_type="application/json",
     )
-    assert response.status_code == 413 and response.json["error"] == "too_large"
+    # The one body reader's 413, the same as the broker API's (it was "too_large" here).
+    assert response.status_code == 413 and response.json["error"] == "payload_too_large"
 
 
-# --- the websocket --------------------------------------------------------------------------------
-
-
-def connect(server: LiveServer, **kwargs: Any) -> Client:
-    return Client.connect(f"ws://127.0.0.1:{server.port}/ws/loop", **kwargs)
-
-
-@contextlib.contextmanager
-def socket_to(server: LiveServer, **kwargs: Any) -> Iterator[Client]:
-    ws = connect(server, **kwargs)
-    try:
-        yield ws
-    finally:
-        with contextlib.suppress(ConnectionClosed, OSError):
-            ws.close()
-
-
-def post(server: LiveServer, path: str, body: dict[str, Any] | None = None) -> Any:
-    return server.app.test_client().post(path, json=body if body is not None else {})
-
-
-def test_socket_sends_a_snapshot_then_batches_of_new_events(loop_server: LiveServer) -> None:
-    with socket_to(loop_server) as ws:
-        (first,) = frames_until(ws, lambda seen: len(seen) == 1)
-        assert first["type"] == "snapshot" and first["generation"] == 1
-        assert first["snapshot"]["control"]["mode"] == "running"
-        assert {"order", "gate", "runs", "flow", "orders"} <= set(first)
-        assert first["queue"] == "orders"
-        seq = first["seq"]
-        post(loop_server, "/api/loop/demos/event_loop")
-        frames = frames_until(
-            ws,
-            lambda seen: any(
-                e["type"] == "note" and "C round 3" in e["text"] for e in events_of(seen)
-            ),
-        )
-        events = events_of(frames)
-        assert all(e["seq"] > seq for e in events)
-        seqs = [e["seq"] for e in events]
-        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-        runs = [e["entry"]["label"] for e in events if e["type"] == "run"]
-        assert runs[1:5] == [
-            "step of task event_loop",
-            "step of task A",
-            "step of task B",
-            "step of task C",
-        ]
-        batch = next(f for f in frames if f["type"] == "batch")
-        assert set(batch["order"]) >= {"ready", "timers", "current", "ready_total", "now"}
-        assert batch["gate"]["mode"] == "running"
-        assert any(f.get("runs") for f in frames)
-
-
-def test_socket_follows_a_reset_with_a_fresh_snapshot(loop_server: LiveServer) -> None:
-    with socket_to(loop_server) as ws:
-        frames_until(ws, lambda seen: len(seen) == 1)
-        post(loop_server, "/api/loop/control", {"action": "reset"})
-        frames = frames_until(
-            ws, lambda seen: any(f["type"] == "snapshot" and f["generation"] == 2 for f in seen)
-        )
-        assert all(f["generation"] == 1 for f in frames[:-1])
-
-
-def test_socket_carries_the_message_flow_of_the_consumer_queue(
-    broker: Broker, loop_server: LiveServer
-) -> None:
-    with socket_to(loop_server) as ws:
-        frames_until(ws, lambda seen: len(seen) == 1)
-        post(loop_server, "/api/loop/demos/consumer_service", {"params": {"work": 0.01}})
-        frames_until(ws, lambda seen: any(f.get("orders") == [0, 0, 1] for f in seen))
-        answer = (
-            loop_server.app.test_client()
-            .post(
-                "/api/exchanges/%2F/amq.default/publish",
-                json={
-                    "routing_key": "orders",
-                    "payload": "<b>hi</b>",
-                    "payload_encoding": "string",
-                },
-            )
-            .json
-        )
-        message_id = answer["message_id"]
-        frames = frames_until(
-            ws,
-            lambda seen: any(
-                i["message"] == message_id and i["step"] == "acked"
-                for f in seen
-                for i in f.get("flow", [])
-            ),
-        )
-        flow = [i for f in frames for i in f.get("flow", []) if i["message"] == message_id]
-        assert [i["step"] for i in flow] == ["published", "delivered", "acked"]
-        assert flow[0]["body"] == "<b>hi</b>"
-        labels = [e["entry"]["label"] for e in events_of(frames) if e["type"] == "ready"]
-        assert any(label.endswith(f"Queue.put_nowait(message #{message_id})") for label in labels)
-        readies = [e["entry"] for e in events_of(frames) if e["type"] == "ready"]
-        assert any(entry.get("message") == message_id for entry in readies)
-        names = [e["task"]["name"] for e in events_of(frames) if e["type"] == "task"]
-        assert f"handle-message-{message_id}" in names
-
-
-def test_socket_refuses_another_site_and_closes_at_shutdown(loop_server: LiveServer) -> None:
-    with pytest.raises(ConnectionError):
-        connect(loop_server, headers={"Origin": "http://evil.example"})
-    ws = connect(loop_server)
-    frames_until(ws, lambda seen: len(seen) == 1)
-    service: LoopService = loop_server.app.extensions[EXTENSION]
-    assert service.hub.client_count == 1
-    stop_loop(loop_server.app)
-    with pytest.raises(ConnectionClosed):
-        for _ in range(100):
-            ws.receive(timeout=0.1)
-    assert ws.close_reason == 1001
-    wait_for(lambda: service.hub.client_count == 0, what="the socket to go")
-
-
-def test_a_slow_socket_gets_a_snapshot_instead_of_a_backlog(app: Flask) -> None:
-    from web.loop import LoopClient, Tick
-
-    client = LoopClient(ws=None, max_frames=3)
-    for seq in range(1, 5):
-        client.offer(Tick({"type": "batch", "generation": 1, "seq": seq, "events": []}))
-    assert client.next(timeout=0) is not None  # marker: build a fresh snapshot
-    assert client.next(timeout=0) is None  # the backlog is gone
-    tick = Tick({"type": "batch", "generation": 1, "seq": 9, "events": [{"seq": 8}, {"seq": 9}]})
-    assert json.loads(tick.text_after(8))["events"] == [{"seq": 9}]
-    assert tick.text_after(7) is tick.text
+def test_loop_bodies_get_the_same_checks_as_the_api(client) -> None:
+    """One body reader: the loop's API refuses what the broker API refuses."""
+    form = client.post("/api/loop/control", data="action=run", content_type="text/plain")
+    assert form.status_code == 415 and form.json["error"] == "unsupported_media_type"
+    deep = '{"action": "run", "x": ' + "[" * 100 + "]" * 100 + "}"
+    nested = client.post("/api/loop/control", data=deep, content_type="application/json")
+    assert nested.status_code == 400 and "nested" in nested.json["reason"]
+    nan = client.post("/api/loop/control", data='{"action": NaN}', content_type="application/json")
+    assert nan.status_code == 400
+    assert set(nan.json) == {"error", "reason", "reply_code", "hint"}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from app import create_app
 from broker import Broker
-from web.api import _ROUTES
+from web.api.routing import ROUTES
 
 FUZZ = settings(
     max_examples=int(os.environ.get("QUEUELAB_FUZZ_EXAMPLES", "250")),
@@ -111,7 +111,7 @@ def fill(parts: tuple[str, ...], values: list[str]) -> str:
     )
 
 
-paths = st.sampled_from([parts for parts, _ in _ROUTES]).flatmap(
+paths = st.sampled_from([parts for parts, _ in ROUTES]).flatmap(
     lambda parts: st.lists(names, min_size=8, max_size=8).map(lambda v: fill(parts, v))
 )
 queries = st.dictionaries(

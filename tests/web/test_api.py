@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from broker import Broker, Properties
+from broker.vocabulary import vocabulary
 
 
 def q(name: str) -> str:
@@ -444,6 +445,13 @@ def test_definitions_round_trip(client: FlaskClient) -> None:
         bad = other.post("/api/definitions", json={"queues": [{"name": 5}]})
         assert bad.status_code == 400
         assert other.post("/api/definitions", json={"queues": "no"}).status_code == 400
+        # An unknown exchange type is refused as PUT /api/exchanges refuses it.
+        odd = other.post("/api/definitions", json={"exchanges": [{"name": "y", "type": "foo"}]})
+        assert error_of(odd) == (
+            400,
+            "command_invalid",
+            "COMMAND_INVALID - invalid exchange type 'foo'",
+        )
     finally:
         fresh.close()
 
@@ -482,6 +490,15 @@ def test_message_history(client: FlaskClient, broker: Broker) -> None:
     assert history["events"][1]["trace"][0]["matched"] is True
     assert client.get("/api/messages/999999/history").status_code == 404
     assert client.get("/api/messages/abc/history").status_code == 400
+
+
+def test_event_types_are_the_broker_vocabulary(client: FlaskClient) -> None:
+    body = client.get("/api/event-types").get_json()
+    assert body == vocabulary()
+    assert body["published"]["family"] == "flow"
+    assert body["dropped"]["problem"] is True
+    assert "message_id" in body["acked"]["fields"]
+    assert client.post("/api/event-types").status_code == 405
 
 
 # --- HTTP-level errors and security ---------------------------------------------------------

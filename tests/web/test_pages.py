@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from broker import Broker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["/", "/exchanges", "/queues", "/events", "/connections"]
 
 

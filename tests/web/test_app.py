@@ -20,7 +20,7 @@ from simple_websocket import Client, ConnectionClosed
 import app as app_module
 from broker import Broker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class RunningApp:
