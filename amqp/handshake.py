@@ -22,6 +22,8 @@ from pamqp import commands
 
 from amqp import auth
 from amqp.codec import build
+from broker import errors
+from broker.errors import AMQPError
 
 VERSION = "0.1.0"
 
@@ -85,18 +87,27 @@ class Handshake:
             locales="en_US",
         )
 
-    def start_ok(self, method: commands.Connection.StartOk) -> bool:
-        """Keep the client's properties and check its login: True when it may go on.
-        Raises auth.UnknownMechanism for a mechanism we did not offer."""
+    def start_ok(self, method: commands.Connection.StartOk) -> None:
+        """Keep the client's properties and check its login. Raises AMQPError: 503 for a
+        mechanism we did not offer, 403 for a refused login (RabbitMQ's texts)."""
         self.client_properties = dict(method.client_properties or {})
         capabilities = self.client_properties.get("capabilities") or {}
         self.cancel_notify = bool(capabilities.get("consumer_cancel_notify"))
         self.auth_failure_close = bool(capabilities.get("authentication_failure_close"))
-        found = auth.credentials(method.mechanism, method.response)
-        if found is None:
-            return False
-        self.user = found[0]
-        return auth.check(self.settings.users, *found)
+        mechanism = method.mechanism
+        try:
+            found = auth.credentials(mechanism, method.response)
+        except auth.UnknownMechanism:
+            message = f"unknown authentication mechanism '{mechanism}'"
+            raise AMQPError(errors.COMMAND_INVALID, message) from None
+        if found is not None:
+            self.user = found[0]
+        if found is None or not auth.check(self.settings.users, *found):
+            raise AMQPError(
+                errors.ACCESS_REFUSED,
+                f"Login was refused using authentication mechanism {mechanism}. "
+                "For details see the broker logfile.",
+            )
 
     def tune(self) -> commands.Connection.Tune:
         return build(

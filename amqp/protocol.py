@@ -1,26 +1,24 @@
 """One AMQP 0-9-1 connection as a sans-I/O state machine: bytes in, frames and events out.
 
-No sockets, threads, clocks or asyncio here: whoever drives the protocol (`amqp/transport.py` on
-the listener's event loop, or a test with bytes alone) feeds it what happened and carries out
-what it asks for.
+No sockets, threads, clocks or asyncio: the driver (amqp/transport.py on the listener's loop, or
+a test with bytes alone) feeds in what happened and carries out what the protocol asks for.
 
-    protocol = AMQPProtocol(broker, Settings(users={"guest": "guest"}), name="test")
+    protocol = AMQPProtocol(broker, Settings(), name="test")
     protocol.receive_data(b"AMQP\\x00\\x00\\x09\\x01")
     protocol.output.data_to_send()      # connection.start, ready for the socket
     protocol.take_events()              # [SetTimer(10.0)]: the handshake must finish in time
 
-What goes in: `receive_data(bytes)`, `timer_fired()` when the timer it asked for goes off,
-`drain_inbox()` after the broker posted something, `shut_down()`, `connection_lost()`.
-What comes out: `output` (the bytes to write, in order, see amqp/output.py) and events:
-`Opened`, `SetTimer` (one timer at a time; time is counted by its ticks, never read) and `HangUp`.
+In: `receive_data`, `timer_fired` (time is counted in the ticks of the timer it asked for),
+`drain_inbox`, `shut_down`, `connection_lost`. Out: `output` (amqp/output.py: take its
+`data_to_send()`, then say `output_written()` once it is on the socket) and the events
+`Opened`, `SetTimer` and `HangUp`.
 
 The broker reaches the connection through `post(handler, argument)`, from whichever thread
-drained its outbox (a delivery, a confirm, a return, a close). By default `post` appends to
-`inbox`; the transport replaces it with one that also wakes its loop. The inbox is drained in
-order, at the end of every batch of input and before every reply, so the client sees frames in
-the order the broker decided them: a reply to the client's own method is written after
-everything already in the inbox (a channel's close-ok after its last delivery), except
-basic.consume-ok, which must come before the consumer's first delivery.
+drained its outbox; by default it appends to `inbox`, and the transport's also wakes its loop.
+The inbox is drained in order at the end of every batch of input and before every reply, so the
+client sees frames in the order the broker decided them: a reply comes after everything already
+in the inbox (a channel's close-ok after its last delivery), except basic.consume-ok, which must
+come before the consumer's first delivery.
 """
 
 from __future__ import annotations
@@ -33,8 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pamqp import commands
 
-from amqp import auth
-from amqp.channel import AMQPChannel
+from amqp.channel import AMQPChannel, Post
 from amqp.codec import (
     FRAME_BODY,
     FRAME_END,
@@ -76,8 +73,6 @@ AWAIT_OPEN = "open"
 RUNNING = "running"
 CLOSING = "closing"  # we sent connection.close and wait for close-ok
 CLOSED = "closed"
-
-Post = Callable[[Callable[[Any], None], Any], None]
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -213,7 +208,8 @@ class AMQPProtocol:
     def _on_channel_method(self, number: int, payload: bytes) -> None:
         if self.state != RUNNING:
             if self.state != CLOSING:
-                self._unexpected_before_open()
+                text = f"CHANNEL_ERROR - unexpected method in connection state {self.state}"
+                self.close_with(errors.CHANNEL_ERROR, text)
             return
         channel = self.channels.get(number)
         if channel is not None:
@@ -315,31 +311,18 @@ class AMQPProtocol:
     def _on_start_ok(self, method: commands.Connection.StartOk) -> None:
         handshake = self.handshake
         try:
-            logged_in = handshake.start_ok(method)
-        except auth.UnknownMechanism:
-            self.close_with(
-                errors.COMMAND_INVALID,
-                f"COMMAND_INVALID - unknown authentication mechanism '{method.mechanism}'",
-                10,
-                11,
-            )
+            handshake.start_ok(method)
+        except AMQPError as error:
+            if error.reply_code == errors.ACCESS_REFUSED:
+                log.info("AMQP listener: login refused for %r on %s", handshake.user, self.name)
+                if not handshake.auth_failure_close:  # RabbitMQ just hangs up on old clients
+                    self._hang_up()
+                    return
+            self.close_with(error.reply_code, error.reply_text, 10, 11)
             return
         self.cancel_notify = handshake.cancel_notify
-        if logged_in:
-            self.output.emit(encode_method(0, handshake.tune()))
-            self.state = AWAIT_TUNE_OK
-            return
-        log.info("AMQP listener: login refused for %r on %s", handshake.user, self.name)
-        if not handshake.auth_failure_close:  # RabbitMQ just hangs up on old clients
-            self._hang_up()
-            return
-        self.close_with(
-            errors.ACCESS_REFUSED,
-            "ACCESS_REFUSED - Login was refused using authentication mechanism "
-            f"{method.mechanism}. For details see the broker logfile.",
-            10,
-            11,
-        )
+        self.output.emit(encode_method(0, handshake.tune()))
+        self.state = AWAIT_TUNE_OK
 
     def _on_open(self, method: commands.Connection.Open) -> None:
         handshake = self.handshake
@@ -371,10 +354,6 @@ class AMQPProtocol:
             self.broker.close_connection(self.core, "closed by client")
         self.output.emit(encode_method(0, commands.Connection.CloseOk()))
         self._hang_up()
-
-    def _unexpected_before_open(self) -> None:
-        text = f"CHANNEL_ERROR - unexpected method in connection state {self.state}"
-        self.close_with(errors.CHANNEL_ERROR, text)
 
     # --- channels ---------------------------------------------------------------------------
 
