@@ -124,13 +124,15 @@ class AMQPTransport(asyncio.BufferedProtocol):
 
     def _carry_out(self) -> None:
         """Act on the protocol's events, then write its output (or let deliveries wait)."""
-        if self.protocol.events:
-            for event in self.protocol.take_events():
+        protocol = self.protocol
+        if protocol.events:
+            for event in protocol.take_events():
                 if isinstance(event, SetTimer):
                     self._set_timer(event.seconds)
                 elif isinstance(event, HangUp):
                     self._hang_up(event.abort)
-        if self.protocol.output.can_wait():
+        output = protocol.output
+        if not output.urgent and output.can_wait():
             if self._delivery_timer is None:
                 self._delivery_timer = self.loop.call_later(DELIVERY_DELAY, self._write)
             return
