@@ -8,11 +8,16 @@
     # aio_pika.connect_robust("amqp://guest:guest@localhost/") now reaches `broker`
     server.stop()
 
-Modules, one idea each:
+Modules, one idea each, from the wire up:
     codec       the wire format: frames, methods, content header (no I/O)
     auth        PLAIN and AMQPLAIN logins
-    connection  one TCP connection: handshake, frames, heartbeats, ordered output
-    channel     one channel: each AMQP method mapped onto the broker channel's verb
+    handshake   the listener's settings; connection.start / tune and what start-ok, tune-ok say
+    output      a connection's ordered output: confirms coalesced, deliveries batched
+    methods     each channel method mapped onto the broker channel's verb
+    channel     one channel: dispatch, content assembly, its output and delivery credit
+    protocol    one connection as a sans-I/O state machine: bytes in, frames and events out
+    transport   the asyncio side of one connection: socket, cross-thread inbox, timers
+    selector    the loop's selector, which polls briefly after traffic
     server      the listener thread and its asyncio loop
 """
 

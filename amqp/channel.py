@@ -1,20 +1,27 @@
-"""One AMQP channel: each method the client sends, mapped onto the broker channel's verb.
+"""One AMQP channel's state: its input dispatched, its content assembled, its output and credit.
 
-The handlers are named after the methods (`on_queue_declare` for queue.declare), and each is a
-thin call into `broker.Channel`, which holds the semantics and raises RabbitMQ's errors.
+Each method the client sends is handled by a function named after it (amqp/methods.py), a thin
+call into `broker.Channel`, which holds the semantics and raises RabbitMQ's errors. The methods
+that come with every message (basic.publish and its content, basic.ack / nack / reject) are
+decoded here by hand, in one pass, without pamqp.
+
 When a verb raises, the broker has already closed the channel (or the connection) in its own
 state and calls back `on_close`; that callback, queued behind everything the broker sent before,
 is what sends channel.close with RabbitMQ's reply code and text.
 
 Content (basic.publish's header and body frames) is assembled here; the raw content header goes
 to the broker with the message so that deliveries forward it byte for byte.
+
+A channel talks to its connection only through `ChannelHost`: where its frames go (`output`),
+how the broker's callbacks reach the connection's thread (`post`), and how to close the
+connection or forget the channel.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pamqp import commands
 
@@ -36,18 +43,17 @@ from amqp.codec import (
     deliver_frame,
     encode_content_header,
     encode_method,
-    get_ok_frame,
     return_frame,
     shortstr,
 )
+from amqp.methods import HANDLERS, ProtocolError
 from broker import errors
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
-from broker.message import Delivery, Message, Properties
 from broker.state import delivery_cost
 
 if TYPE_CHECKING:
-    from amqp.connection import AMQPConnection
-    from broker import Channel
+    from amqp.output import Output
+    from broker import Broker, Channel, Delivery, Message, Properties
     from broker.results import Returned
 
 OPEN = "open"
@@ -67,9 +73,27 @@ CREDIT_RETURN = DELIVERY_CREDIT // 2
 _CLOSE = commands.Channel.Close.index
 _CLOSE_OK = commands.Channel.CloseOk.index
 
+Post = Callable[[Callable[[Any], None], Any], None]
 
-class ProtocolError(AMQPError):
-    """An error the listener itself finds (the broker core never saw the method)."""
+
+class ChannelHost(Protocol):
+    """What a channel needs from its connection (amqp.protocol.AMQPProtocol provides it)."""
+
+    broker: Broker
+    output: Output  # where the channel's frames go, in order with everyone else's
+    post: Post  # how the broker's callbacks (from any thread) reach the connection
+    frame_max: int
+    cancel_notify: bool  # the client takes basic.cancel from the server
+    error_method: tuple[int, int]  # the method that caused a connection error
+
+    def drain_inbox(self) -> None:
+        """Write what the broker decided so far (before a reply to the client's method)."""
+
+    def close_with(self, code: int, text: str, class_id: int = 0, method_id: int = 0) -> None:
+        """A connection error: connection.close goes out and the broker side closes."""
+
+    def forget_channel(self, channel: AMQPChannel) -> None:
+        """The channel is closed on both sides: its number may be opened again."""
 
 
 class _Publish:
@@ -98,8 +122,10 @@ class _Publish:
 
 
 class AMQPChannel:
-    def __init__(self, connection: AMQPConnection, number: int, core: Channel) -> None:
+    def __init__(self, connection: ChannelHost, number: int, core: Channel) -> None:
         self.connection = connection
+        self.output = connection.output
+        self.frame_max = connection.frame_max
         self.number = number
         self.core = core
         self.state = OPEN
@@ -118,9 +144,7 @@ class AMQPChannel:
     # --- input ------------------------------------------------------------------------------
 
     def on_method(self, payload: bytes) -> None:
-        if len(payload) < 4:
-            self.connection.frame_error(f"cannot decode {payload!r}")
-            return
+        """A method frame's payload (at least the 4 bytes of its class and method ids)."""
         index = int.from_bytes(payload[:4], "big")
         if self.state != OPEN:
             self._while_closing(index)
@@ -138,7 +162,7 @@ class AMQPChannel:
         ids = (index >> 16, index & 0xFFFF)
         try:
             if index == BASIC_PUBLISH:
-                self.on_basic_publish(*decode_publish(payload))
+                self._on_basic_publish(*decode_publish(payload))
             elif index == BASIC_ACK:
                 tag, bits = decode_settle(payload)
                 self._settle(self.core.basic_ack, tag, bool(bits & 1))
@@ -161,15 +185,28 @@ class AMQPChannel:
         except UnknownMethod as error:
             self.connection.close_with(errors.COMMAND_INVALID, f"COMMAND_INVALID - {error}")
         except ProtocolError as error:
-            self.connection.fail(error, self, ids)
+            self._fail(error, ids)
         except (ChannelClosed, ConnectionClosed):
             pass  # the broker closed it a moment ago; its close is on the way to the client
         except AMQPError as error:
-            # The broker has closed the channel or connection; remember which method did it.
-            if error.is_channel_error:
-                self.error_method = ids
-            else:
-                self.connection.error_method = ids
+            self._failed_in(error, ids)
+
+    def _failed_in(self, error: AMQPError, ids: tuple[int, int]) -> None:
+        """The broker raised (and has closed the channel or the connection): remember which
+        method did it, for the close that its callback sends."""
+        if error.is_channel_error:
+            self.error_method = ids
+        else:
+            self.connection.error_method = ids
+
+    def _fail(self, error: ProtocolError, ids: tuple[int, int]) -> None:
+        """An error the listener found itself (not the broker): close the channel or connection."""
+        if error.is_channel_error:
+            self.error_method = ids
+            if not self.core.closed:
+                self.connection.broker.close_channel(self.core, error)
+        else:
+            self.connection.close_with(error.reply_code, error.reply_text, *ids)
 
     def _while_closing(self, index: int) -> None:
         """After channel.close, only close and close-ok count (AMQP 0-9-1, 1.5.2.5)."""
@@ -187,20 +224,7 @@ class AMQPChannel:
         if publish is None:
             return False
         if frame_type == FRAME_HEADER:
-            if publish.header is not None:
-                return False
-            try:
-                class_id, size, properties = decode_content_header(payload)
-            except FrameError as error:
-                self.connection.close_with(errors.FRAME_ERROR, f"FRAME_ERROR - {error}")
-                return True
-            if class_id != 60:
-                return False
-            publish.header, publish.properties, publish.size = payload, properties, size
-            if size == 0:
-                self._publish = None
-                self._publish_now(publish, b"")
-            return True
+            return self._on_content_header(publish, payload)
         if frame_type != FRAME_BODY or publish.header is None:
             return False
         publish.parts.append(payload)
@@ -218,9 +242,25 @@ class AMQPChannel:
         self._publish_now(publish, body)
         return True
 
+    def _on_content_header(self, publish: _Publish, payload: bytes) -> bool:
+        if publish.header is not None:
+            return False
+        try:
+            class_id, size, properties = decode_content_header(payload)
+        except FrameError as error:
+            self.connection.close_with(errors.FRAME_ERROR, f"FRAME_ERROR - {error}")
+            return True
+        if class_id != 60:
+            return False
+        publish.header, publish.properties, publish.size = payload, properties, size
+        if size == 0:
+            self._publish = None
+            self._publish_now(publish, b"")
+        return True
+
     # --- basic: publishing and settling -----------------------------------------------------
 
-    def on_basic_publish(
+    def _on_basic_publish(
         self, exchange: str, routing_key: str, mandatory: bool, immediate: bool
     ) -> None:
         if immediate:
@@ -244,10 +284,7 @@ class AMQPChannel:
         except (ChannelClosed, ConnectionClosed):
             pass
         except AMQPError as error:
-            if error.is_channel_error:
-                self.error_method = (60, 40)
-            else:
-                self.connection.error_method = (60, 40)
+            self._failed_in(error, (60, 40))
 
     def _settle(self, verb: Callable[..., None], *args: Any) -> None:
         if self.tx is not None:
@@ -255,9 +292,10 @@ class AMQPChannel:
         else:
             verb(*args)
 
-    # --- channel ----------------------------------------------------------------------------
+    # --- the methods that change the channel's own state ------------------------------------
 
-    def on_channel_close(self, method: commands.Channel.Close) -> None:
+    def close_by_client(self) -> None:
+        """channel.close: the broker closes its side, then close-ok goes out (_closed_by_broker)."""
         self.state = CLIENT_CLOSING
         if self.core.closed:
             self._send_close_ok()
@@ -265,103 +303,7 @@ class AMQPChannel:
             self.core.close()  # the broker calls on_close(None) → close-ok
             self.connection.drain_inbox()
 
-    def on_channel_close_ok(self, method: commands.Channel.CloseOk) -> None:
-        pass  # only meaningful while closing (see _while_closing)
-
-    def on_channel_flow(self, method: commands.Channel.Flow) -> None:
-        if not method.active:  # RabbitMQ 3.x answers the same: clients cannot pause it
-            raise ProtocolError(errors.NOT_IMPLEMENTED, "active=false")
-        self._reply(commands.Channel.FlowOk, active=True)
-
-    def on_channel_flow_ok(self, method: commands.Channel.FlowOk) -> None:
-        pass
-
-    def on_channel_open(self, method: commands.Channel.Open) -> None:
-        raise ProtocolError(errors.CHANNEL_ERROR, "second 'channel.open' seen")
-
-    # --- exchange ---------------------------------------------------------------------------
-
-    def on_exchange_declare(self, method: commands.Exchange.Declare) -> None:
-        self.core.exchange_declare(
-            method.exchange,
-            method.exchange_type,
-            method.passive,
-            method.durable,
-            method.auto_delete,
-            method.internal,
-            method.arguments,
-        )
-        if not method.nowait:
-            self._reply(commands.Exchange.DeclareOk)
-
-    def on_exchange_delete(self, method: commands.Exchange.Delete) -> None:
-        self.core.exchange_delete(method.exchange, method.if_unused)
-        if not method.nowait:
-            self._reply(commands.Exchange.DeleteOk)
-
-    def on_exchange_bind(self, method: commands.Exchange.Bind) -> None:
-        self.core.exchange_bind(
-            method.destination, method.source, method.routing_key, method.arguments
-        )
-        if not method.nowait:
-            self._reply(commands.Exchange.BindOk)
-
-    def on_exchange_unbind(self, method: commands.Exchange.Unbind) -> None:
-        self.core.exchange_unbind(
-            method.destination, method.source, method.routing_key, method.arguments
-        )
-        if not method.nowait:
-            self._reply(commands.Exchange.UnbindOk)
-
-    # --- queue ------------------------------------------------------------------------------
-
-    def on_queue_declare(self, method: commands.Queue.Declare) -> None:
-        ok = self.core.queue_declare(
-            method.queue,
-            method.passive,
-            method.durable,
-            method.exclusive,
-            method.auto_delete,
-            method.arguments,
-        )
-        if not method.nowait:
-            self._reply(
-                commands.Queue.DeclareOk,
-                queue=ok.queue,
-                message_count=ok.message_count,
-                consumer_count=ok.consumer_count,
-            )
-
-    def on_queue_bind(self, method: commands.Queue.Bind) -> None:
-        self.core.queue_bind(method.queue, method.exchange, method.routing_key, method.arguments)
-        if not method.nowait:
-            self._reply(commands.Queue.BindOk)
-
-    def on_queue_unbind(self, method: commands.Queue.Unbind) -> None:
-        self.core.queue_unbind(method.queue, method.exchange, method.routing_key, method.arguments)
-        self._reply(commands.Queue.UnbindOk)
-
-    def on_queue_purge(self, method: commands.Queue.Purge) -> None:
-        count = self.core.queue_purge(method.queue)
-        if not method.nowait:
-            self._reply(commands.Queue.PurgeOk, message_count=count)
-
-    def on_queue_delete(self, method: commands.Queue.Delete) -> None:
-        count = self.core.queue_delete(method.queue, method.if_unused, method.if_empty)
-        if not method.nowait:
-            self._reply(commands.Queue.DeleteOk, message_count=count)
-
-    # --- basic ------------------------------------------------------------------------------
-
-    def on_basic_qos(self, method: commands.Basic.Qos) -> None:
-        if method.prefetch_size:
-            raise ProtocolError(
-                errors.NOT_IMPLEMENTED, f"prefetch_size!=0 ({method.prefetch_size})"
-            )
-        self.core.basic_qos(method.prefetch_count, method.global_)
-        self._reply(commands.Basic.QosOk)
-
-    def on_basic_consume(self, method: commands.Basic.Consume) -> None:
+    def consume(self, method: commands.Basic.Consume) -> None:
         connection = self.connection
         connection.drain_inbox()  # earlier output first; this consumer's deliveries after the ok
         post, write = connection.post, self._write_delivery
@@ -377,82 +319,25 @@ class AMQPChannel:
         self._consumer_tags[tag] = shortstr(tag)
         if not method.nowait:
             ok = build(commands.Basic.ConsumeOk, consumer_tag=tag)
-            connection.emit(encode_method(self.number, ok))
+            self.output.emit(encode_method(self.number, ok))
 
-    def on_basic_cancel(self, method: commands.Basic.Cancel) -> None:
-        self.core.basic_cancel(method.consumer_tag)
-        self._consumer_tags.pop(method.consumer_tag, None)
-        if not method.nowait:
-            self._reply(commands.Basic.CancelOk, consumer_tag=method.consumer_tag)
+    def cancel(self, consumer_tag: str) -> None:
+        self.core.basic_cancel(consumer_tag)
+        self._consumer_tags.pop(consumer_tag, None)
 
-    def on_basic_get(self, method: commands.Basic.Get) -> None:
-        delivery = self.core.basic_get(method.queue, method.no_ack)
-        if delivery is None:
-            self._reply(commands.Basic.GetEmpty, cluster_id="")
-            return
-        self.connection.drain_inbox()
-        message = delivery.message
-        get_ok = get_ok_frame(
-            self.number,
-            delivery.delivery_tag,
-            delivery.redelivered,
-            message.exchange,
-            message.routing_key,
-            delivery.message_count or 0,
-        )
-        self.connection.emit(self._content(get_ok, message))
+    # --- output: replies and what the broker sends this channel -----------------------------
 
-    def on_basic_recover(self, method: commands.Basic.Recover) -> None:
-        self.core.basic_recover(method.requeue)
-        self._reply(commands.Basic.RecoverOk)
-
-    def on_basic_recover_async(self, method: commands.Basic.RecoverAsync) -> None:
-        self.core.basic_recover(method.requeue)
-
-    # --- confirm and tx ---------------------------------------------------------------------
-
-    def on_confirm_select(self, method: commands.Confirm.Select) -> None:
-        if self.tx is not None:
-            raise ProtocolError(errors.PRECONDITION_FAILED, "cannot switch from tx to confirm mode")
-        self.core.confirm_select()
-        if not method.nowait:
-            self._reply(commands.Confirm.SelectOk)
-
-    def on_tx_select(self, method: commands.Tx.Select) -> None:
-        if self.core.confirm_mode:
-            raise ProtocolError(errors.PRECONDITION_FAILED, "cannot switch from confirm to tx mode")
-        if self.tx is None:
-            self.tx = []
-        self._reply(commands.Tx.SelectOk)
-
-    def on_tx_commit(self, method: commands.Tx.Commit) -> None:
-        if self.tx is None:
-            raise ProtocolError(errors.PRECONDITION_FAILED, "channel is not transactional")
-        work, self.tx = self.tx, []
-        for step in work:
-            step()
-        self._reply(commands.Tx.CommitOk)
-
-    def on_tx_rollback(self, method: commands.Tx.Rollback) -> None:
-        if self.tx is None:
-            raise ProtocolError(errors.PRECONDITION_FAILED, "channel is not transactional")
-        self.tx = []
-        self._reply(commands.Tx.RollbackOk)
-
-    # --- output: what the broker sends this channel -----------------------------------------
-
-    def _reply(self, cls: type, **fields: Any) -> None:
+    def reply(self, cls: type, **fields: Any) -> None:
         """A synchronous reply, written after everything the broker queued before it."""
-        connection = self.connection
-        connection.drain_inbox()
-        connection.emit(encode_method(self.number, build(cls, **fields)))
+        self.connection.drain_inbox()
+        self.output.emit(encode_method(self.number, build(cls, **fields)))
 
-    def _content(self, method_frame: bytes, message: Message) -> bytes:
+    def content(self, method_frame: bytes, message: Message) -> bytes:
         """A method frame with the message's header and body frames, ready for one write."""
         header = message.amqp_header
         if header is None:
             header = encode_content_header(message.properties, len(message.body))
-        parts = content_frames(self.number, header, message.body, self.connection.frame_max)
+        parts = content_frames(self.number, header, message.body, self.frame_max)
         parts.insert(0, method_frame)
         return b"".join(parts)
 
@@ -460,7 +345,7 @@ class AMQPChannel:
         if self.state != OPEN and self.state != CLIENT_CLOSING:
             return
         message = delivery.message
-        connection = self.connection
+        output = self.output
         tag = delivery.consumer_tag or ""
         encoded_tag = self._consumer_tags.get(tag) or shortstr(tag)
         method_frame = deliver_frame(
@@ -468,11 +353,11 @@ class AMQPChannel:
             encoded_tag,
             delivery.delivery_tag,
             delivery.redelivered,
-            connection.shortstr(message.exchange),
-            connection.shortstr(message.routing_key),
+            output.shortstr(message.exchange),
+            output.shortstr(message.routing_key),
         )
         self._cost_in_output += delivery_cost(message)
-        connection.emit_delivery(self, self._content(method_frame, message))
+        output.emit_delivery(self, self.content(method_frame, message))
 
     def _write_return(self, returned: Returned) -> None:
         if self.state != OPEN:
@@ -485,18 +370,18 @@ class AMQPChannel:
             message.exchange,
             message.routing_key,
         )
-        self.connection.emit(self._content(method_frame, message))
+        self.output.emit(self.content(method_frame, message))
 
     def _write_confirm(self, confirm: tuple[int, bool, bool]) -> None:
         if self.state == OPEN:
-            self.connection.emit_confirm(self.number, *confirm)
+            self.output.emit_confirm(self.number, *confirm)
 
     def _write_cancel(self, tag: str) -> None:
         """The broker cancelled a consumer (its queue was deleted): tell the client."""
         self._consumer_tags.pop(tag, None)
         if self.state == OPEN and self.connection.cancel_notify:
             cancel = build(commands.Basic.Cancel, consumer_tag=tag, nowait=True)
-            self.connection.emit(encode_method(self.number, cancel))
+            self.output.emit(encode_method(self.number, cancel))
 
     def _closed_by_broker(self, error: AMQPError | None) -> None:
         """The broker closed this channel: after a channel error, because the client asked, or
@@ -507,9 +392,8 @@ class AMQPChannel:
         if self.state == CLIENT_CLOSING:
             self._send_close_ok()
             return
-        connection = self.connection
         if error is None:
-            if connection.core is None or connection.core.closed:
+            if self.core.connection.closed:
                 return
             error = AMQPError(errors.CONNECTION_FORCED, "channel closed by the broker")
         elif not error.is_channel_error:
@@ -522,12 +406,14 @@ class AMQPChannel:
             class_id=self.error_method[0],
             method_id=self.error_method[1],
         )
-        connection.emit(encode_method(self.number, close))
+        self.output.emit(encode_method(self.number, close))
 
     def _send_close_ok(self) -> None:
         self.state = CLOSED
         self.connection.forget_channel(self)
-        self.connection.emit(encode_method(self.number, commands.Channel.CloseOk()))
+        self.output.emit(encode_method(self.number, commands.Channel.CloseOk()))
+
+    # --- credit -----------------------------------------------------------------------------
 
     def output_written(self, socket_behind: bool) -> None:
         """Our deliveries went to the socket: return their credit in CREDIT_RETURN steps,
@@ -546,31 +432,3 @@ class AMQPChannel:
         if not self.core.closed:
             with contextlib.suppress(AMQPError):
                 self.core.grant_credit(cost)
-
-
-HANDLERS: dict[int, Callable[[AMQPChannel, Any], None]] = {
-    commands.Channel.Open.index: AMQPChannel.on_channel_open,
-    commands.Channel.Flow.index: AMQPChannel.on_channel_flow,
-    commands.Channel.FlowOk.index: AMQPChannel.on_channel_flow_ok,
-    commands.Channel.Close.index: AMQPChannel.on_channel_close,
-    commands.Channel.CloseOk.index: AMQPChannel.on_channel_close_ok,
-    commands.Exchange.Declare.index: AMQPChannel.on_exchange_declare,
-    commands.Exchange.Delete.index: AMQPChannel.on_exchange_delete,
-    commands.Exchange.Bind.index: AMQPChannel.on_exchange_bind,
-    commands.Exchange.Unbind.index: AMQPChannel.on_exchange_unbind,
-    commands.Queue.Declare.index: AMQPChannel.on_queue_declare,
-    commands.Queue.Bind.index: AMQPChannel.on_queue_bind,
-    commands.Queue.Unbind.index: AMQPChannel.on_queue_unbind,
-    commands.Queue.Purge.index: AMQPChannel.on_queue_purge,
-    commands.Queue.Delete.index: AMQPChannel.on_queue_delete,
-    commands.Basic.Qos.index: AMQPChannel.on_basic_qos,
-    commands.Basic.Consume.index: AMQPChannel.on_basic_consume,
-    commands.Basic.Cancel.index: AMQPChannel.on_basic_cancel,
-    commands.Basic.Get.index: AMQPChannel.on_basic_get,
-    commands.Basic.Recover.index: AMQPChannel.on_basic_recover,
-    commands.Basic.RecoverAsync.index: AMQPChannel.on_basic_recover_async,
-    commands.Confirm.Select.index: AMQPChannel.on_confirm_select,
-    commands.Tx.Select.index: AMQPChannel.on_tx_select,
-    commands.Tx.Commit.index: AMQPChannel.on_tx_commit,
-    commands.Tx.Rollback.index: AMQPChannel.on_tx_rollback,
-}

@@ -55,6 +55,14 @@ def method_index(class_id: int, method_id: int) -> int:
     return class_id << 16 | method_id
 
 
+def method_ids(payload: bytes) -> tuple[int, int]:
+    """(class id, method id) of a method frame's payload, (0, 0) when too short to say."""
+    if len(payload) < 4:
+        return 0, 0
+    index = _U32.unpack_from(payload)[0]
+    return index >> 16, index & 0xFFFF
+
+
 # The methods the listener handles by hand, by their (class << 16 | method) index.
 BASIC_PUBLISH = method_index(60, 40)
 BASIC_ACK = method_index(60, 80)

@@ -9,10 +9,10 @@
     server.stop()                                    # clients get 320 CONNECTION_FORCED
 
 The server runs its own asyncio event loop in one background thread; every connection is an
-`AMQPConnection` protocol on that loop, whose selector polls briefly after traffic before it
-sleeps (`selector.py`, for round trips such as publisher confirms). The broker stays the single
-source of truth: the listener only turns frames into calls on the broker's channels and the
-broker's callbacks into frames.
+`AMQPTransport` on that loop around a sans-I/O `AMQPProtocol`. The loop's selector polls briefly
+after traffic before it sleeps (`selector.py`, for round trips such as publisher confirms). The
+broker stays the single source of truth: the listener only turns frames into calls on the
+broker's channels and the broker's callbacks into frames.
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from amqp.connection import AMQPConnection
+from amqp.handshake import Settings
 from amqp.selector import SpinThenSleepSelector
+from amqp.transport import AMQPTransport
 from broker import Broker
 
 log = logging.getLogger("queuelab.amqp")
-
-VERSION = "0.1.0"
 
 
 class AMQPServer:
@@ -55,12 +54,13 @@ class AMQPServer:
         self.broker = broker
         self.host = host
         self.requested_port = port
-        self.users = dict(users) if users is not None else {"guest": "guest"}
-        self.heartbeat = heartbeat
-        self.frame_max = frame_max
-        self.channel_max = channel_max
-        self.version = VERSION
-        self.connections: set[AMQPConnection] = set()
+        self.settings = Settings(
+            users=dict(users) if users is not None else {"guest": "guest"},
+            heartbeat=heartbeat,
+            frame_max=frame_max,
+            channel_max=channel_max,
+        )
+        self.connections: set[AMQPTransport] = set()
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self.loop_thread_id = 0
         self._port = 0
@@ -87,8 +87,8 @@ class AMQPServer:
         if ":" in host:
             host = f"[{host}]"
         credentials = ""
-        if self.users:
-            user, password = next(iter(self.users.items()))
+        if self.settings.users:
+            user, password = next(iter(self.settings.users.items()))
             credentials = f"{quote(user, safe='')}:{quote(password, safe='')}@"
         return f"amqp://{credentials}{host}:{self.port}/"
 
@@ -178,7 +178,7 @@ class AMQPServer:
         for attempt in range(max(1, port_attempts)):
             try:
                 return await self.loop.create_server(
-                    lambda: AMQPConnection(self),
+                    lambda: AMQPTransport(self),
                     self.host,
                     port + attempt if port else 0,
                     reuse_address=True,

@@ -72,6 +72,11 @@ class Broker:
         return self._state.vhosts
 
     @property
+    def connections(self) -> dict[int, Connection]:
+        """The open connections by id, as their clients hold them."""
+        return {id: state.handle for id, state in list(self._state.connections.items())}
+
+    @property
     def totals(self) -> dict[str, int]:
         return self._state.totals
 

@@ -31,6 +31,7 @@ class Connection:
     def __init__(self, broker: Broker, state: ConnectionState) -> None:
         self.broker = broker
         self.state = state
+        state.handle = self
 
     name = property(lambda self: self.state.name)
     vhost = property(lambda self: self.state.vhost)

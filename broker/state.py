@@ -136,6 +136,7 @@ class ConnectionState:
         self.close_reason: str | None = None
         # Called once when the connection closes: (reason, the error that closed it or None).
         self.on_close: Callable[[str, AMQPError | None], None] | None = None
+        self.handle: Any = None  # the public Connection (handles.py) its client holds
         self._next_channel = 1
 
     def allocate_channel_number(self) -> int:
