@@ -16,6 +16,7 @@ Modules, one idea each, from the wire up:
     methods     each channel method mapped onto the broker channel's verb
     channel     one channel: dispatch, content assembly, its output and delivery credit
     protocol    one connection as a sans-I/O state machine: bytes in, frames and events out
+    events      what the protocol asks of its driver: opened, set a timer, hang up
     transport   the asyncio side of one connection: socket, cross-thread inbox, timers
     selector    the loop's selector, which polls briefly after traffic
     server      the listener thread and its asyncio loop

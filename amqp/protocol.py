@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pamqp import commands
@@ -49,6 +48,7 @@ from amqp.codec import (
     erlang_binary,
     method_ids,
 )
+from amqp.events import Event, HangUp, Opened, SetTimer
 from amqp.handshake import Handshake, Settings
 from amqp.output import Output
 from broker import errors
@@ -73,35 +73,6 @@ AWAIT_OPEN = "open"
 RUNNING = "running"
 CLOSING = "closing"  # we sent connection.close and wait for close-ok
 CLOSED = "closed"
-
-
-# --- events -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Opened:
-    """connection.open-ok went out: the client is in `vhost` as `user`."""
-
-    user: str
-    vhost: str
-    heartbeat: int  # seconds agreed in tune-ok, 0 for none
-
-
-@dataclass(frozen=True)
-class SetTimer:
-    """Call `timer_fired()` after `seconds` (None: no timer), replacing any earlier timer."""
-
-    seconds: float | None
-
-
-@dataclass(frozen=True)
-class HangUp:
-    """Close the socket: after writing the output, or at once (`abort`) for a dead peer."""
-
-    abort: bool = False
-
-
-Event = Opened | SetTimer | HangUp
 
 
 class AMQPProtocol:

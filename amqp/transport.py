@@ -19,8 +19,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from amqp.events import HangUp, SetTimer
 from amqp.output import DELIVERY_DELAY
-from amqp.protocol import CLOSED, AMQPProtocol, HangUp, SetTimer
+from amqp.protocol import CLOSED, AMQPProtocol
 
 if TYPE_CHECKING:
     from amqp.server import AMQPServer

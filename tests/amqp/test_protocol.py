@@ -14,8 +14,9 @@ from pamqp import frame as pamqp_frame
 from pamqp import header as pamqp_header
 
 from amqp.codec import PROTOCOL_HEADER
+from amqp.events import HangUp, Opened, SetTimer
 from amqp.handshake import Settings
-from amqp.protocol import AMQPProtocol, HangUp, Opened, SetTimer
+from amqp.protocol import AMQPProtocol
 from broker import Broker
 
 CAPABILITIES = {"authentication_failure_close": True, "consumer_cancel_notify": True}
