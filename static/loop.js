@@ -7,14 +7,16 @@
 // to the messages of the consumer-service queue. Controls and demos are POSTs to /api/loop/….
 //
 // Everything shown may hold user data (message bodies, names): DOM is built with createElement
-// and textContent only (ui.js h()/s()), never innerHTML.
+// and textContent only (lib/dom.js h()/s()), never innerHTML.
 //
 // <body data-loop-live> is "connecting", "open" (a snapshot is drawn) or "closed"; tests wait for
 // body[data-loop-live="open"]. <body data-loop-mode> is the gate's mode, data-loop-steps its count,
 // data-loop-generation the loop's number (it changes with "New loop").
 
-import { connectLive } from "./live.js";
-import { api, clear, h, s, showError } from "./ui.js";
+import { api } from "./lib/api.js";
+import { clear, h, s, showError } from "./lib/dom.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
 
 const DEMOS = JSON.parse(document.getElementById("demo-data").textContent);
 const DEMO_BY_NAME = new Map(DEMOS.map((demo) => [demo.name, demo]));

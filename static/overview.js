@@ -10,22 +10,13 @@
 // legend). At high rates only 1 message in N is animated, chosen by message id so a sampled
 // message is followed all the way, and the page says so.
 
-import { LineChart } from "./chart.js";
-import { connectLive } from "./live.js";
-import {
-  clear,
-  exchangeLabel,
-  fmtNumber,
-  fmtRate,
-  fmtTime,
-  h,
-  jsonText,
-  pages,
-  s,
-  shorten,
-  traceLoader,
-  unroutableReasons,
-} from "./ui.js";
+import { exchangeLabel, pages } from "./lib/api.js";
+import { LineChart } from "./lib/chart.js";
+import { clear, h, s } from "./lib/dom.js";
+import { fmtNumber, fmtRate, fmtTime, jsonText, shorten } from "./lib/format.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
+import { traceLoader, unroutableReasons } from "./lib/routing.js";
 
 const VHOST = document.body.dataset.vhost || "/";
 const svg = document.getElementById("diagram");
