@@ -8,7 +8,7 @@
 const element = typeof document === "undefined" ? null : document.getElementById("event-vocabulary");
 const TABLE = Object.freeze(element ? JSON.parse(element.textContent) : {});
 
-/** Every event type the broker records, in the vocabulary's order. */
+/** Every event type the broker records. */
 export const eventTypes = () => Object.keys(TABLE);
 
 /** "flow" (a message's way), "topology" (what is declared), "client" (who is connected),
