@@ -1,8 +1,8 @@
 // dom.js: building DOM from user data, safely, and showing a result or an error in place.
 //
 // Everything shown may be user data (names, routing keys, bodies, headers), so DOM is built
-// with createElement + textContent + setAttribute only; never innerHTML. Strings become text
-// nodes, never markup, and event-handler attributes are refused.
+// with createElement + textContent + setAttribute only, never parsed from markup: strings
+// become text nodes, and event-handler attributes are refused.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 

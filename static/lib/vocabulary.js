@@ -5,7 +5,7 @@
 // Pages classify events through it instead of keeping their own lists of event names: a page
 // that wants "what changes the topology" asks isTopology(type), not /^(queue\.|binding\.)/.
 
-const element = typeof document === "undefined" ? null : document.getElementById("event-vocabulary");
+const element = document.getElementById("event-vocabulary");
 const TABLE = Object.freeze(element ? JSON.parse(element.textContent) : {});
 
 /** Every event type the broker records. */
