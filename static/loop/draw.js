@@ -29,7 +29,7 @@ const MODE_TEXT = {
   connecting: "connecting…",
 };
 
-export function kindChip(kind) {
+function kindChip(kind) {
   const [label, cls] = KIND[kind] || [kind || "callback", "k-callback"];
   return h("span", { class: `kind-chip ${cls}` }, label);
 }
@@ -45,7 +45,7 @@ export function lineNode(line) {
   );
 }
 
-export function messageButton(id) {
+function messageButton(id) {
   return h(
     "button",
     {
