@@ -110,6 +110,7 @@ OTHER_PAGES = {
     "queue": "/queues/%2F/orders.eu",
     "events": "/events",
     "connections": "/connections",
+    "loop": "/loop",
 }
 
 
@@ -122,7 +123,12 @@ def shoot_all(page, base: str, folder: Path) -> None:
         if name == "queue":
             page.locator("#get").get_by_role("button", name="Get").click()
             page.get_by_role("button", name="Peek").click()
+        if name == "loop":  # a consumer service on the loop, and messages for it
+            page.locator('button.demo-start[data-demo="consumer_service"]').click()
+            page.wait_for_selector('#queue-depth:not(:text("no queue yet"))')
+            page.get_by_role("button", name="Publish 10").click()
         time.sleep(2.5)
+        page.evaluate("window.scrollTo(0, 0)")  # sticky bars show where the view was scrolled
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
         print(f"saved {folder / f'{name}.png'}")
 

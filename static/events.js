@@ -1,39 +1,25 @@
-// events.js: the live event log. Filter by type (or a group of types) and by entity name, pause
+// events.js: the event log page. Filter by type (or a group of types) and by entity name, pause
 // and resume, and click a message number to see that message's whole story from
 // /api/messages/{id}/history: publish → route → enqueue → deliver → ack, or dead letter.
 
-import { connectLive } from "./live.js";
-import {
-  api,
-  clear,
-  describeEvent,
-  eventNames,
-  eventWhere,
-  fmtTime,
-  h,
-  jsonText,
-  paths,
-  payloadNode,
-  showError,
-  unroutableReason,
-} from "./ui.js";
+import { api, paths } from "./lib/api.js";
+import { clear, h, payloadNode, showError } from "./lib/dom.js";
+import { fmtTime, jsonText } from "./lib/format.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
+import { unroutableReason } from "./lib/routing.js";
+import { eventTypes, isClient, isFlow, isProblem, isTopology } from "./lib/vocabulary.js";
+import { describeEvent, eventNames, eventWhere } from "./events/describe.js";
 
 const MAX_KEPT = 3000;
 const MAX_SHOWN = 250;
 const FLUSH_EVERY_MS = 250;
 const FLUSH_ROWS = 30;
 
-const GROUPS = {
-  messages: ["published", "routed", "enqueued", "delivered", "acked", "nacked", "rejected", "requeued", "confirm", "returned", "get.empty"],
-  problems: ["unroutable", "returned", "expired", "dead-lettered", "dropped", "nacked", "rejected", "channel.closed"],
-  topology: ["exchange.declared", "exchange.deleted", "queue.declared", "queue.deleted", "queue.purged", "binding.created", "binding.deleted"],
-  clients: ["connection.opened", "connection.closed", "channel.opened", "channel.closed", "consumer.added", "consumer.cancelled"],
-};
-const CATEGORY = {};
-for (const [group, types] of Object.entries(GROUPS)) {
-  for (const type of types) CATEGORY[type] ??= group;
-}
-for (const type of GROUPS.problems) CATEGORY[type] = "problems";
+// The type filter's groups (the template's "group:…" options) come from the event vocabulary;
+// a row's colour is its first group (a problem first), "other" for none.
+const GROUPS = { problems: isProblem, messages: isFlow, topology: isTopology, clients: isClient };
+const category = (type) => Object.keys(GROUPS).find((group) => GROUPS[group](type)) || "other";
 
 const body = document.getElementById("log-body");
 const status = document.getElementById("log-status");
@@ -46,7 +32,7 @@ let events = [];
 let lastSeq = 0;
 let paused = false;
 let buffered = 0;
-const knownTypes = new Set(Object.values(GROUPS).flat());
+const knownTypes = new Set(eventTypes());
 
 function fillTypes() {
   clear(typeOptions);
@@ -56,7 +42,7 @@ function fillTypes() {
 function matches(e) {
   const type = typeSelect.value;
   if (type.startsWith("group:")) {
-    if (!GROUPS[type.slice(6)].includes(e.type)) return false;
+    if (!GROUPS[type.slice(6)](e.type)) return false;
   } else if (type && e.type !== type) {
     return false;
   }
@@ -69,10 +55,10 @@ function row(e) {
   const hasMessage = e.message_id !== undefined && e.message_id !== null;
   return h(
     "tr",
-    { class: `event cat-${CATEGORY[e.type] || "other"}`, "data-type": e.type, "data-seq": String(e.seq) },
+    { class: `event cat-${category(e.type)}`, "data-type": e.type, "data-seq": String(e.seq) },
     h("td", { class: "num muted" }, String(e.seq)),
     h("td", { class: "time" }, fmtTime(e.time)),
-    h("td", {}, h("span", { class: `event-type cat-${CATEGORY[e.type] || "other"}` }, e.type)),
+    h("td", {}, h("span", { class: `event-type cat-${category(e.type)}` }, e.type)),
     h("td", { class: "where" }, eventWhere(e)),
     h("td", { class: "details" }, describeEvent(e)),
     h("td", {}, hasMessage ? h("button", { type: "button", class: "linkish", "data-message-id": String(e.message_id) }, `#${e.message_id}`) : ""),
@@ -168,8 +154,8 @@ function historyStep(e, t0) {
   const offset = e.time !== undefined && t0 !== undefined ? `+${Math.round((e.time - t0) * 1000)} ms` : "";
   const item = h(
     "li",
-    { class: `step cat-${CATEGORY[e.type] || "other"}`, "data-type": e.type },
-    h("div", { class: "step-head" }, h("span", { class: `event-type cat-${CATEGORY[e.type] || "other"}` }, e.type), " ", h("span", { class: "muted" }, offset)),
+    { class: `step cat-${category(e.type)}`, "data-type": e.type },
+    h("div", { class: "step-head" }, h("span", { class: `event-type cat-${category(e.type)}` }, e.type), " ", h("span", { class: "muted" }, offset)),
     h("div", { class: "where" }, eventWhere(e)),
     h("div", { class: "details" }, describeEvent(e)),
   );

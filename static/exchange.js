@@ -2,28 +2,16 @@
 // and remove bindings, and watch the routing trace: for each message that passed through, every
 // binding the exchange checked, whether it matched, and if not, why not.
 
-import { connectLive } from "./live.js";
-import {
-  ApiError,
-  api,
-  checked,
-  clear,
-  confirmThen,
-  fmtTime,
-  h,
-  numberValue,
-  pages,
-  paths,
-  readKV,
-  refresher,
-  showError,
-  showOk,
-  simulationList,
-  traceLoader,
-  unroutableReason,
-  value,
-  onSubmit,
-} from "./ui.js";
+import { ApiError, api, pages, paths } from "./lib/api.js";
+import { clear, h, showError, showOk } from "./lib/dom.js";
+import { fmtTime } from "./lib/format.js";
+import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
+import { confirmThen, refresher } from "./lib/fragments.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
+import { traceLoader, unroutableReason } from "./lib/routing.js";
+import { simulationList } from "./lib/simulations.js";
+import { isTopology } from "./lib/vocabulary.js";
 
 const VHOST = document.body.dataset.vhost || "/";
 const meta = document.querySelector('meta[name="ql-entity"]');
@@ -202,9 +190,6 @@ deleteButton?.addEventListener("click", () =>
   }),
 );
 
-// --- simulated producers ---------------------------------------------------------------------------
-
-
 // --- the routing trace -----------------------------------------------------------------------------
 
 function traceHead(e) {
@@ -322,11 +307,20 @@ function handle(e) {
   if ((e.type === "routed" || e.type === "unroutable") && e.exchange === NAME) queueTrace(e);
   if (e.type === "exchange.deleted" && e.name === NAME) deleted();
   if (e.type === "exchange.declared" && e.name === NAME && isDeleted) location.reload();
-  if (e.type === "queue.declared") names.queue.add(e.name);
-  if (e.type === "queue.deleted") names.queue.delete(e.name);
-  if (e.type === "exchange.declared") names.exchange.add(e.name);
-  if (e.type === "exchange.deleted") names.exchange.delete(e.name);
 }
+
+// The names the binding form offers; true when they changed.
+function noteName(e) {
+  if (e.type === "queue.declared") names.queue.add(e.name);
+  else if (e.type === "queue.deleted") names.queue.delete(e.name);
+  else if (e.type === "exchange.declared") names.exchange.add(e.name);
+  else if (e.type === "exchange.deleted") names.exchange.delete(e.name);
+  else return false;
+  return true;
+}
+
+const COUNTED = new Set(["published", "routed", "unroutable"]); // the exchange's counters
+const changesFragments = (type) => isTopology(type) || COUNTED.has(type);
 
 connectLive({
   onSnapshot(frame) {
@@ -350,8 +344,8 @@ connectLive({
     let namesChanged = false;
     for (const e of frame.events || []) {
       handle(e);
-      if (/^(binding\.|published$|routed$|unroutable$)/.test(e.type)) changed = true;
-      if (/^(queue|exchange)\.(declared|deleted)$/.test(e.type)) namesChanged = true;
+      if (noteName(e)) namesChanged = true;
+      if (changesFragments(e.type)) changed = true;
     }
     explainWaiting();
     if (namesChanged) fillDestinations();

@@ -2,29 +2,21 @@
 // drawn by the server (a Jinja fragment) and reloaded by htmx when the live stream reports a
 // change to exchanges, bindings or their counters.
 
-import { connectLive } from "./live.js";
-import {
-  ApiError,
-  api,
-  checked,
-  confirmThen,
-  h,
-  pages,
-  paths,
-  readKV,
-  refresher,
-  showError,
-  showOk,
-  value,
-  onSubmit,
-} from "./ui.js";
+import { ApiError, api, pages, paths } from "./lib/api.js";
+import { h, showError, showOk } from "./lib/dom.js";
+import { checked, onSubmit, readKV, value } from "./lib/forms.js";
+import { confirmThen, refresher } from "./lib/fragments.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
+import { isTopology } from "./lib/vocabulary.js";
 
 const VHOST = document.body.dataset.vhost || "/";
 const form = document.getElementById("declare-exchange");
 const declareResult = document.getElementById("declare-result");
 const deleteResult = document.getElementById("delete-result");
 const refresh = refresher(500);
-const RELEVANT = /^(exchange\.|binding\.|published$|routed$|unroutable$)/;
+const COUNTED = new Set(["published", "routed", "unroutable"]); // the table's counter columns
+const changesTable = (type) => isTopology(type) || COUNTED.has(type);
 
 onSubmit(form, declareResult, async () => {
   const name = value(form, "name");
@@ -65,6 +57,6 @@ document.getElementById("exchanges-table").addEventListener("click", (event) => 
 connectLive({
   onSnapshot: refresh,
   onBatch(frame) {
-    if ((frame.events || []).some((e) => RELEVANT.test(e.type))) refresh();
+    if ((frame.events || []).some((e) => changesTable(e.type))) refresh();
   },
 });

@@ -3,26 +3,15 @@
 // start or stop simulated consumers. Consumers and details are server-drawn fragments that
 // htmx reloads when the live stream says this queue changed.
 
-import { LineChart } from "./chart.js";
-import { connectLive } from "./live.js";
-import {
-  api,
-  clear,
-  confirmThen,
-  exchangeLabel,
-  fmtNumber,
-  h,
-  jsonText,
-  numberValue,
-  paths,
-  payloadNode,
-  refresher,
-  showError,
-  showOk,
-  simulationList,
-  value,
-  onSubmit,
-} from "./ui.js";
+import { api, exchangeLabel, paths } from "./lib/api.js";
+import { LineChart } from "./lib/chart.js";
+import { clear, h, payloadNode, showError, showOk } from "./lib/dom.js";
+import { fmtNumber, jsonText } from "./lib/format.js";
+import { numberValue, onSubmit, value } from "./lib/forms.js";
+import { confirmThen, refresher } from "./lib/fragments.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
+import { simulationList } from "./lib/simulations.js";
 
 const VHOST = document.body.dataset.vhost || "/";
 const NAME = document.querySelector('meta[name="ql-entity"]').dataset.name;
@@ -191,7 +180,6 @@ onSubmit(simForm, simResult, async (form) => {
   consumerSims.add(sim);
   refresh();
 });
-
 
 // --- live --------------------------------------------------------------------------------------------
 

@@ -2,24 +2,14 @@
 // API. Ready / unacked / consumer counts update from every live batch; the rest of the table is a
 // server-drawn fragment that htmx reloads when the live stream reports a change.
 
-import { connectLive } from "./live.js";
-import {
-  ApiError,
-  api,
-  checked,
-  confirmThen,
-  fmtNumber,
-  h,
-  numberValue,
-  pages,
-  paths,
-  readKV,
-  refresher,
-  showError,
-  showOk,
-  value,
-  onSubmit,
-} from "./ui.js";
+import { ApiError, api, pages, paths } from "./lib/api.js";
+import { h, showError, showOk } from "./lib/dom.js";
+import { fmtNumber } from "./lib/format.js";
+import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
+import { confirmThen, refresher } from "./lib/fragments.js";
+import { connectLive } from "./lib/live.js";
+import "./lib/projector.js";
+import { hasField, isClient, isTopology } from "./lib/vocabulary.js";
 
 const VHOST = document.body.dataset.vhost || "/";
 const form = document.getElementById("declare-queue");
@@ -27,7 +17,10 @@ const declareResult = document.getElementById("declare-result");
 const actionResult = document.getElementById("action-result");
 const table = document.getElementById("queues-table");
 const refresh = refresher(600);
-const RELEVANT = /^(queue\.|binding\.|consumer\.|acked$|delivered$|exchange\.)/;
+const COUNTED = new Set(["delivered", "acked"]); // the table's Delivered and Acked columns
+// The table changes with the topology, a consumer coming or going (a client event about a
+// queue), and the events it counts; ready / unacked / consumers come with every batch.
+const changesTable = (type) => isTopology(type) || (isClient(type) && hasField(type, "queue")) || COUNTED.has(type);
 
 const NUMERIC_ARGS = ["x-message-ttl", "x-expires", "x-max-length", "x-max-length-bytes", "x-max-priority"];
 const STRING_ARGS = ["x-overflow", "x-dead-letter-exchange", "x-dead-letter-routing-key"];
@@ -123,6 +116,6 @@ connectLive({
       lastBatchAt = performance.now();
       updateCounts(frame.queues);
     }
-    if ((frame.events || []).some((e) => RELEVANT.test(e.type))) refresh();
+    if ((frame.events || []).some((e) => changesTable(e.type))) refresh();
   },
 });

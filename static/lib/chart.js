@@ -2,11 +2,13 @@
 // Used for the overview's message rates and a queue's depth. Plain SVG, no library. The chart
 // is drawn at the size it is shown (it redraws when resized), so its text is real-size text.
 
-import { clear, fmtNumber, s } from "./ui.js";
+import { clear, s } from "./dom.js";
+import { fmtNumber } from "./format.js";
 
 const M = { left: 44, right: 12, bottom: 20 };
 
-function niceCeiling(value) {
+/** The round number (1, 2, 2.5 or 5 times a power of ten) at or above `value`: a chart's top. */
+export function niceCeiling(value) {
   if (value <= 1) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 2.5, 5, 10]) {

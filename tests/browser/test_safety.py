@@ -43,7 +43,8 @@ def assert_inert(page: Page) -> None:
         """() => ({
             img: document.querySelectorAll('img').length,
             iframe: document.querySelectorAll('iframe').length,
-            inlineScripts: [...document.scripts].filter((s) => !s.src).length,
+            inlineScripts: [...document.scripts].filter(
+                (s) => !s.src && s.type !== 'application/json').length,
             foreignScripts: [...document.scripts].filter(
                 (s) => s.src && new URL(s.src).origin !== location.origin).length,
             handlers: [...document.querySelectorAll('*')].filter((el) =>
