@@ -14,7 +14,6 @@ name is read from the raw request URI when the server provides it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -23,8 +22,6 @@ from werkzeug.routing import BaseConverter
 
 pages = Blueprint("pages", __name__)
 
-HTMX_CDN = "https://unpkg.com/htmx.org@2.0.8/dist/htmx.min.js"
-HTMX_SRI = "sha384-/TgkGk7p307TH7EXJDuUlgG3Ce1UVolAOFopFekQkkXihi5u/6OCvVKyz1W+idaz"
 DEFAULT_EXCHANGE_SLUG = "amq.default"  # how RabbitMQ's UI and API spell "" in a URL
 
 NAV = (
@@ -90,12 +87,8 @@ def vhost_and_name(prefix: str) -> tuple[str, str]:
 
 @pages.app_context_processor
 def _layout_context() -> dict[str, Any]:
-    static = Path(current_app.static_folder or "static")
     return {
         "nav": [(e, label) for e, label in NAV if e in current_app.view_functions],
-        "htmx_local": (static / "vendor" / "htmx.min.js").is_file(),
-        "htmx_cdn": HTMX_CDN,
-        "htmx_sri": HTMX_SRI,
         "amqp_url": current_app.config.get("AMQP_URL"),
         "exchange_url": exchange_url,
         "queue_url": queue_url,
