@@ -35,6 +35,17 @@ class EventType:
 
 _MESSAGE = ("vhost", "queue", "message_id")
 _ON_CHANNEL = ("delivery_tag", "connection", "channel")
+_ROUTED = (
+    "vhost",
+    "exchange",
+    "exchange_type",
+    "routing_key",
+    "message_id",
+    "cause",
+    "queues",
+    "matched",
+    "trace",
+)
 _BINDING = (
     "vhost",
     "source",
@@ -66,32 +77,12 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(
             "routed",
             "flow",
-            (
-                "vhost",
-                "exchange",
-                "exchange_type",
-                "routing_key",
-                "message_id",
-                "cause",
-                "queues",
-                "matched",
-                "trace",
-            ),
+            _ROUTED,
         ),
         EventType(
             "unroutable",
             "flow",
-            (
-                "vhost",
-                "exchange",
-                "exchange_type",
-                "routing_key",
-                "message_id",
-                "cause",
-                "queues",
-                "matched",
-                "trace",
-            ),
+            _ROUTED,
             problem=True,
         ),
         EventType(
