@@ -3,6 +3,7 @@
 
 import { refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { hasField, isClient, isFlow } from "./lib/vocabulary.js";
 

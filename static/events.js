@@ -6,6 +6,7 @@ import { api, paths } from "./lib/api.js";
 import { clear, h, payloadNode, showError } from "./lib/dom.js";
 import { fmtTime, jsonText } from "./lib/format.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { unroutableReason } from "./lib/routing.js";
 import { eventTypes, isClient, isFlow, isProblem, isTopology } from "./lib/vocabulary.js";

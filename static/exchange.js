@@ -8,6 +8,7 @@ import { fmtTime } from "./lib/format.js";
 import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { traceLoader, unroutableReason } from "./lib/routing.js";
 import { simulationList } from "./lib/simulations.js";

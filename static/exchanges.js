@@ -7,6 +7,7 @@ import { h, showError, showOk } from "./lib/dom.js";
 import { checked, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { isTopology } from "./lib/vocabulary.js";
 

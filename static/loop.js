@@ -12,6 +12,7 @@
 // data-loop-generation the loop's number (it changes with "New loop").
 
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { Demos, renderCodeMarks, showDemoCode } from "./loop/code.js";
 import { setControlResult, wireControls, wireDemos, wireLog, wirePublish } from "./loop/controls.js";

@@ -1,6 +1,7 @@
 // missing.js: the "no such queue / exchange" page opens the real page as soon as it is declared.
 
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 
 const meta = document.querySelector('meta[name="ql-entity"]');

@@ -6,6 +6,7 @@
 import { LineChart } from "./lib/chart.js";
 import { fmtNumber, fmtRate } from "./lib/format.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { Animator } from "./overview/animation.js";
 import { Diagram, drawLegend } from "./overview/draw.js";

@@ -10,6 +10,7 @@ import { fmtNumber, jsonText } from "./lib/format.js";
 import { numberValue, onSubmit, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { simulationList } from "./lib/simulations.js";
 

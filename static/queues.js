@@ -8,6 +8,7 @@ import { fmtNumber } from "./lib/format.js";
 import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
+import "./lib/i18n.js";
 import "./lib/projector.js";
 import { hasField, isClient, isTopology } from "./lib/vocabulary.js";
 

@@ -31,7 +31,7 @@ class AnythingConverter(BaseConverter):
 
 
 def register(app: Flask) -> None:
-    from web import api
+    from web import api, i18n
     from web.live.broker_feed import init_live
     from web.live.hub import decline_compression
     from web.loop import init_loop
@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
     app.before_request(refuse_cross_site)
     app.before_request(decline_compression)
 
+    i18n.init_app(app)
     app.register_blueprint(pages)
     app.register_blueprint(api.api)
     init_live(app, broker, simulations)

@@ -20,17 +20,19 @@ from urllib.parse import quote, unquote
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.routing import BaseConverter
 
+from broker.translatable import N_
+
 pages = Blueprint("pages", __name__)
 
 DEFAULT_EXCHANGE_SLUG = "amq.default"  # how RabbitMQ's UI and API spell "" in a URL
 
 NAV = (
-    ("pages.overview", "Overview"),
-    ("pages.exchanges", "Exchanges"),
-    ("pages.queues", "Queues"),
-    ("pages.events", "Event log"),
-    ("pages.connections", "Connections"),
-    ("loop.page", "Event loop"),  # shown when the event-loop page is registered
+    ("pages.overview", N_("Overview")),
+    ("pages.exchanges", N_("Exchanges")),
+    ("pages.queues", N_("Queues")),
+    ("pages.events", N_("Event log")),
+    ("pages.connections", N_("Connections")),
+    ("loop.page", N_("Event loop")),  # shown when the event-loop page is registered
 )
 
 

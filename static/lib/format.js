@@ -1,4 +1,6 @@
-// format.js: numbers, times and text as the pages show them. Pure: strings in, strings out.
+// format.js: numbers, times and text as the pages show them, in the page's locale (i18n.js).
+
+import { locale } from "./i18n.js";
 
 export function fmtTime(seconds) {
   const date = new Date(seconds * 1000);
@@ -8,7 +10,7 @@ export function fmtTime(seconds) {
 
 export function fmtNumber(n) {
   if (n === undefined || n === null) return "–";
-  return Number(n).toLocaleString("en");
+  return Number(n).toLocaleString(locale());
 }
 
 export function fmtRate(n) {

@@ -1,0 +1,48 @@
+"""The class's language in a real Chromium: the browser's language first, a switch in place."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.live_server import LiveServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def chinese_page(chromium):
+    context = chromium.new_context(locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+def test_a_chinese_browser_gets_chinese_and_the_switch_changes_the_page_in_place(
+    chinese_page, server: LiveServer
+):
+    page = chinese_page
+    page.goto(server.url + "/")
+    page.wait_for_selector('body[data-live="open"]')
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    nav = page.locator("header nav")
+    expect(nav).to_contain_text("交换机")
+    page.evaluate("window.stillTheSamePage = true")
+    with server.broker.connect("student") as connection:
+        connection.channel().queue_declare("orders")
+    expect(page.locator('#diagram g[data-node="queue"][data-name="orders"]')).to_be_visible()
+
+    page.select_option("#language-switch", "en")
+    expect(nav).to_contain_text("Exchanges")
+    expect(nav).not_to_contain_text("交换机")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.evaluate("window.stillTheSamePage") is True  # no reload: the live state stays
+    assert page.get_attribute("#projector-toggle", "title") == "Large text for a projector"
+    with server.broker.connect("student") as connection:
+        connection.channel().queue_declare("invoices")
+    expect(page.locator('#diagram g[data-node="queue"][data-name="invoices"]')).to_be_visible()
+
+    page.reload()  # the choice is remembered
+    page.wait_for_selector('body[data-live="open"]')
+    expect(nav).to_contain_text("Exchanges")
