@@ -33,6 +33,7 @@ NAV = (
     ("pages.events", N_("Event log")),
     ("pages.connections", N_("Connections")),
     ("loop.page", N_("Event loop")),  # shown when the event-loop page is registered
+    ("glossary.page", N_("Glossary")),
 )
 
 

@@ -46,3 +46,19 @@ def test_a_chinese_browser_gets_chinese_and_the_switch_changes_the_page_in_place
     page.reload()  # the choice is remembered
     page.wait_for_selector('body[data-live="open"]')
     expect(nav).to_contain_text("Exchanges")
+
+
+def test_the_glossary_pairs_the_terms_and_switches_in_place(chinese_page, server: LiveServer):
+    page = chinese_page
+    page.goto(server.url + "/glossary")
+    rows = page.locator("table.glossary tbody tr")
+    expect(rows).to_have_count(25)
+    exchange = page.locator("tr#exchange")
+    expect(exchange).to_contain_text("交换机")
+    expect(exchange).to_contain_text("生产者发布消息的地方")
+    page.select_option("#language-switch", "en")
+    expect(exchange).to_contain_text("Where producers publish")
+    expect(exchange).to_contain_text("交换机")  # the pair stays: both terms in every language
+    exchange.locator("a").click()
+    page.wait_for_url("**/exchanges")
+    page.wait_for_selector('body[data-live="open"]')

@@ -74,3 +74,20 @@ def test_a_plain_link_to_the_switch_goes_back_only_to_this_site(app: Flask):
     assert (back.status_code, back.headers["Location"]) == (302, "http://localhost/queues")
     away = client.get("/lang/zh", headers={"Referer": "https://evil.example/"})
     assert away.headers["Location"] == "/"
+
+
+def test_the_glossary_pairs_every_concept_in_both_languages(app: Flask):
+    from lessons.concepts import CONCEPTS
+
+    client = app.test_client()
+    chinese = client.get("/api/glossary", headers={"Accept-Language": "zh-CN"}).get_json()
+    english = client.get("/api/glossary").get_json()
+    assert [e["id"] for e in chinese] == [c.id for c in CONCEPTS]
+    assert len(CONCEPTS) == 25
+    exchange = next(e for e in chinese if e["id"] == "exchange")
+    assert (exchange["chinese"], exchange["english"]) == ("交换机", "exchange")
+    assert exchange["meaning"] == "生产者发布消息的地方；它根据绑定把每条消息路由到队列。"
+    assert next(e for e in english if e["id"] == "exchange")["meaning"].startswith("Where")
+    html = client.get("/glossary?lang=zh").get_data(as_text=True)
+    assert 'data-i18n="Where producers publish;' in html  # the page can switch in place
+    assert '<td lang="zh-CN" class="term">事件循环阻塞</td>' in html
