@@ -62,3 +62,18 @@ def test_the_glossary_pairs_the_terms_and_switches_in_place(chinese_page, server
     exchange.locator("a").click()
     page.wait_for_url("**/exchanges")
     page.wait_for_selector('body[data-live="open"]')
+
+
+@pytest.mark.parametrize("path", ["/", "/queues", "/events", "/loop", "/glossary"])
+def test_projector_mode_in_chinese_keeps_the_header_small(chromium, server: LiveServer, path):
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(server.url + path)
+        page.click("#projector-toggle")
+        expect(page.locator("html")).to_have_attribute("data-projector", "on")
+        header = page.locator("header.site").bounding_box()
+        page.screenshot(path=f"/tmp/projector-zh{path.replace('/', '-')}.png")
+        assert header["height"] <= 0.15 * 768, header
+    finally:
+        context.close()
