@@ -20,7 +20,7 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, Response, abort, jsonify, make_response, redirect, request, url_for
+from flask import Flask, Response, abort, g, jsonify, make_response, redirect, request, url_for
 from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, ngettext
 from markupsafe import Markup
 
@@ -34,11 +34,23 @@ COOKIE_AGE = 365 * 24 * 3600
 
 
 def select_locale() -> str:
-    """?lang=, then the `lang` cookie, then Accept-Language, then English."""
-    for wanted in (request.args.get("lang"), request.cookies.get(COOKIE)):
-        if wanted in LANGUAGES:
-            return wanted
+    """?lang=, then the `lang` cookie, then Accept-Language, then English. A ?lang= link is
+    remembered like the switch, so that the page's own API calls answer in its language."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        g.chosen_language = wanted
+        return wanted
+    wanted = request.cookies.get(COOKIE)
+    if wanted in LANGUAGES:
+        return wanted
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def _remember_chosen(response: Response) -> Response:
+    chosen = g.get("chosen_language")
+    if chosen and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(COOKIE, chosen, max_age=COOKIE_AGE, samesite="Lax")
+    return response
 
 
 def language() -> str:
@@ -111,6 +123,7 @@ def init_app(app: Flask) -> None:
     directories = ";".join(str(d) for d in catalog_directories()) or str(TRANSLATIONS)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", directories)
     Babel(app, locale_selector=select_locale)
+    app.after_request(_remember_chosen)
     app.jinja_env.globals.update(
         languages=LANGUAGES,
         language=language,

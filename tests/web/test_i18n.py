@@ -91,3 +91,11 @@ def test_the_glossary_pairs_every_concept_in_both_languages(app: Flask):
     html = client.get("/glossary?lang=zh").get_data(as_text=True)
     assert 'data-i18n="Where producers publish;' in html  # the page can switch in place
     assert '<td lang="zh-CN" class="term">事件循环阻塞</td>' in html
+
+
+def test_a_lang_link_is_remembered_so_the_pages_api_calls_follow_it(app: Flask):
+    client = app.test_client()
+    client.get("/queues?lang=zh")
+    missing = client.get("/api/queues/%2F/nowhere")
+    assert missing.get_json()["reason"] == "NOT_FOUND - no queue 'nowhere' in vhost '/'"
+    assert html_lang(client.get("/").get_data(as_text=True)) == "zh-CN"
