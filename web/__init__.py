@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
     from web.live.hub import decline_compression
     from web.loop import init_loop
     from web.pages import pages
-    from web.toolkit import refuse_cross_site
+    from web.toolkit import refuse_cross_site, refuse_foreign_host
 
     broker = app.config["BROKER"]
     simulations = Simulations(broker)
@@ -46,7 +46,9 @@ def register(app: Flask) -> None:
     app.url_map.converters.setdefault("anything", AnythingConverter)
     # Pages read the event vocabulary from here instead of keeping lists of event names.
     app.jinja_env.globals["event_vocabulary"] = vocabulary
-    # Another web page must not drive a student's broker: one check before every request.
+    # Another web page must not drive a student's broker: the Host must be one the app serves
+    # (DNS rebinding), and a write must come from the app's own pages (Origin).
+    app.before_request(refuse_foreign_host)
     app.before_request(refuse_cross_site)
     app.before_request(decline_compression)
 

@@ -266,6 +266,34 @@ def _depth_ok(value: Any) -> bool:
 # --- the one cross-site check -----------------------------------------------------------------
 
 
+# The names the app answers to on any bind; `allowed_hosts` adds the bind address, the machine's
+# names and addresses when serving the network, and the --allow-host names.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def refuse_foreign_host() -> Response | None:
+    """Before every request: refuse a Host the app does not serve. A DNS-rebinding page the
+    teacher visits reaches a 127.0.0.1 instance under its own name (`Host: evil.example`), and
+    then its Origin matches that Host: only the Host itself gives it away."""
+    host = _hostname(request.host or "")
+    if host in current_app.config.get("ALLOWED_HOSTS", LOOPBACK_HOSTS):
+        return None
+    return ApiError(
+        403,
+        "forbidden",
+        f"host '{host[:100]}' is not one this QueueLab serves",
+        N_("open QueueLab by the address it printed; a teacher adds other names with --allow-host"),
+    ).response()
+
+
+def _hostname(host: str) -> str:
+    """'Example.org:15672' -> 'example.org'; '[::1]:15672' -> '::1'."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def refuse_cross_site() -> Response | None:
     """Before every request: refuse a write or a websocket handshake from another site."""
     websocket = request.path.startswith(SOCKET_PATHS)
