@@ -75,7 +75,7 @@ function row(e) {
     { class: `event cat-${category(e.type)}`, "data-type": e.type, "data-seq": String(e.seq) },
     h("td", { class: "num muted" }, String(e.seq)),
     h("td", { class: "time" }, fmtTime(e.time)),
-    h("td", { class: "type" }, typeCell(e)),
+    h("td", { class: "event" }, typeCell(e)),
     h("td", { class: "where" }, eventWhere(e)),
     h("td", { class: "details" }, describeEvent(e)),
     h("td", {}, hasMessage ? h("button", { type: "button", class: "linkish", "data-message-id": String(e.message_id) }, `#${e.message_id}`) : ""),
