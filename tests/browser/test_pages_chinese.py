@@ -185,10 +185,12 @@ def test_the_switch_changes_each_page_in_place_and_back(chinese: Page, server: L
         chinese.select_option("#language-switch", "en")
         expect(nav).to_contain_text("Exchanges")
         assert chinese_left(visible_text(chinese)) == [], name
+        assert chinese_left(chinese.title()) == [], name
         assert visible_text(chinese) != written
 
         chinese.select_option("#language-switch", "zh")
         expect(nav).to_contain_text("交换机")
         assert english_left(visible_text(chinese)) == [], name
+        assert english_left(chinese.title()) == [], name
         assert chinese.evaluate("window.stillTheSamePage") is True, name  # no reload
     assert chinese.console_errors == []
