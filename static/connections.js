@@ -3,8 +3,8 @@
 
 import { refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
-import "./lib/i18n.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 import { hasField, isClient, isFlow } from "./lib/vocabulary.js";
 
 const refresh = refresher(800);

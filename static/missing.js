@@ -1,8 +1,8 @@
 // missing.js: the "no such queue / exchange" page opens the real page as soon as it is declared.
 
 import { connectLive } from "./lib/live.js";
-import "./lib/i18n.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 
 const meta = document.querySelector('meta[name="ql-entity"]');
 const kind = meta?.content;

@@ -18,9 +18,11 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, current_app, render_template, request
+from markupsafe import Markup
 from werkzeug.routing import BaseConverter
 
 from broker.translatable import N_
+from web.i18n import translated_text
 
 pages = Blueprint("pages", __name__)
 
@@ -61,8 +63,10 @@ def queue_url(vhost: str, name: str) -> str:
     return f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}"
 
 
-def exchange_label(name: str) -> str:
-    return name or "(AMQP default)"
+def exchange_label(name: str) -> str | Markup:
+    """How a page names an exchange: its name, or for the nameless default exchange RabbitMQ's
+    "(AMQP default)" in the page's language (marked so a switch in place retranslates it)."""
+    return name or translated_text(N_("(AMQP default)"))
 
 
 def vhost_and_name(prefix: str) -> tuple[str, str]:
