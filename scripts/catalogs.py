@@ -36,7 +36,8 @@ SAME_IN_CHINESE = {"QueueLab", "AMQP", "RabbitMQ", "pika", "aio-pika", "JSON", "
 
 
 def extract() -> dict[str, list[str]]:
-    """Every message the code uses -> where (file:line)."""
+    """Every message the code uses -> where (file:line). A plural message is keyed by its
+    singular; `plurals()` gives its plural form."""
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
     found: dict[str, list[str]] = {}
@@ -46,7 +47,12 @@ def extract() -> dict[str, list[str]]:
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
             found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+            if isinstance(message, tuple) and len(message) > 1 and message[1]:
+                _PLURALS[msgid] = message[1]
     return found
+
+
+_PLURALS: dict[str, str] = {}  # singular -> plural, as extract() last found them
 
 
 def catalogs(lang: str = "zh") -> dict[str, Catalog]:
@@ -97,7 +103,9 @@ def add_missing(area: str, lang: str = "zh") -> int:
     for msgid, places in sorted(extract().items()):
         if msgid not in known and msgid not in catalog:
             locations = [(path, int(line)) for path, line in (p.rsplit(":", 1) for p in places[:3])]
-            catalog.add(msgid, "", locations=locations)
+            plural = _PLURALS.get(msgid)
+            key = (msgid, plural) if plural else msgid
+            catalog.add(key, ("",) if plural else "", locations=locations)
             added += 1
     with po.open("wb") as target:
         write_po(target, catalog, width=100, omit_header=False)

@@ -98,13 +98,13 @@ def text_of(template: str, args: dict[str, Any] | None = None) -> str:
     return gettext(template, **(args or {}))
 
 
-def translated_text(msgid: str, **args: Any) -> Markup:
+def translated_text(msgid: str, /, **args: Any) -> Markup:
     """Template text that a switch in place can retranslate: `{{ t("Queues") }}` renders
     `<span data-i18n="Queues">队列</span>` (named placeholders go in data-i18n-args)."""
     return Markup("<span{}>{}</span>").format(_marks("", msgid, args), gettext(msgid, **args))
 
 
-def translated_attribute(name: str, msgid: str, **args: Any) -> Markup:
+def translated_attribute(name: str, msgid: str, /, **args: Any) -> Markup:
     """A translated attribute: `<button {{ t_attr("title", "Large text") }}>` renders
     `title="大字" data-i18n-title="Large text"`."""
     return Markup('{}="{}"{}').format(name, gettext(msgid, **args), _marks(f"-{name}", msgid, args))
