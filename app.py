@@ -82,6 +82,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="USER:PASSWORD",
         help="an AMQP login (repeatable; default guest:guest)",
     )
+    parser.add_argument(
+        "--lessons",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of a teacher's own lesson files (*.toml), besides the shipped ones",
+    )
     parser.add_argument("--debug", action="store_true", help="Flask debug mode with reloader")
     return parser.parse_args(argv)
 
@@ -148,7 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     port = web_port(args)
     broker = Broker()
     amqp = None if (args.no_amqp or watcher) else start_amqp(broker, args)
-    app = create_app({"BROKER": broker, "AMQP_URL": amqp.url if amqp else None})
+    app = create_app(
+        {"BROKER": broker, "AMQP_URL": amqp.url if amqp else None, "LESSONS_DIRS": args.lessons}
+    )
     if not watcher:
         for url in classroom_urls(args.host, port):
             print(f"QueueLab web UI: {url}", flush=True)
