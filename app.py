@@ -89,6 +89,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME",
         help="another name the web UI may be opened by (e.g. a DNS name for the classroom)",
     )
+    parser.add_argument(
+        "--lessons",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of a teacher's own lesson files (*.toml), besides the shipped ones",
+    )
     parser.add_argument("--debug", action="store_true", help="Flask debug mode with reloader")
     return parser.parse_args(argv)
 
@@ -181,6 +188,7 @@ def main(argv: list[str] | None = None) -> None:
             "BROKER": broker,
             "AMQP_URL": amqp.url if amqp else None,
             "ALLOWED_HOSTS": allowed_hosts(args.host, args.allow_host),
+            "LESSONS_DIRS": args.lessons,
         }
     )
     if not watcher:

@@ -33,6 +33,7 @@ class AnythingConverter(BaseConverter):
 def register(app: Flask) -> None:
     from web import api, i18n
     from web.glossary import glossary
+    from web.lessons import init_lessons
     from web.live.broker_feed import init_live
     from web.live.hub import decline_compression
     from web.loop import init_loop
@@ -55,6 +56,7 @@ def register(app: Flask) -> None:
     i18n.init_app(app)
     app.register_blueprint(pages)
     app.register_blueprint(glossary)
+    init_lessons(app)
     app.register_blueprint(api.api)
     init_live(app, broker, simulations)
     init_loop(app)

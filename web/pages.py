@@ -29,6 +29,7 @@ pages = Blueprint("pages", __name__)
 DEFAULT_EXCHANGE_SLUG = "amq.default"  # how RabbitMQ's UI and API spell "" in a URL
 
 NAV = (
+    ("lessons.page", N_("Lessons")),
     ("pages.overview", N_("Overview")),
     ("pages.exchanges", N_("Exchanges")),
     ("pages.queues", N_("Queues")),
