@@ -81,7 +81,7 @@ def _explain_callbacks(yours: str, actual: str) -> str:
 
 
 async def listeners(print: Say) -> None:
-    async def listener(name: str, event: asyncio.Event) -> None:
+    async def listener(name, event):  # as the exercise shows it
         await event.wait()
         print(name)
 
@@ -114,7 +114,7 @@ def _explain_listeners(yours: str, actual: str) -> str:
 
 
 async def workers(print: Say, pause_at: str = "") -> None:
-    async def worker(name: str) -> None:
+    async def worker(name):  # as the exercise shows it
         if pause_at == "(1)":
             await asyncio.sleep(0)
         print(name + "1")
