@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from broker.translatable import N_
-from lessons.checks.fresh_loop import run_on_fresh_loop
+from lessons.checks.fresh_loop import ScenarioTimeout, run_on_fresh_loop
 from lessons.checks.lab import Lab
-from lessons.checks.rpc_scripts import REPLIES, REQUESTS, give_up_on_three
+from lessons.checks.rpc_scripts import NO_ANSWER, REPLIES, REQUESTS, give_up_on_three
 from lessons.checks.verdict import Verdict
 
 
@@ -25,7 +25,10 @@ def predict_late_replies(lab: Lab, params: dict[str, Any], answer: Any) -> Verdi
     for name in (REQUESTS, REPLIES):
         if name not in depths:
             return Verdict(False, N_("There is no queue named '%(name)s' yet."), {"name": name})
-    outcomes = run_on_fresh_loop(lambda: give_up_on_three(lab.broker, lab.vhost))
+    try:
+        outcomes = run_on_fresh_loop(lambda: give_up_on_three(lab.broker, lab.vhost), 3.0)
+    except ScenarioTimeout:
+        return Verdict(False, NO_ANSWER, {"queue": REQUESTS})
     late = lab.depths()[REPLIES][0]
     timed_out = sum(1 for outcome in outcomes.values() if outcome == "timeout")
     args = {"late": late, "timed_out": timed_out, "queue": REPLIES}

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from broker.translatable import N_
-from lessons.checks.fresh_loop import run_on_fresh_loop
+from lessons.checks.fresh_loop import ScenarioTimeout, run_on_fresh_loop
 from lessons.checks.lab import Lab
 from lessons.checks.rpc_scripts import (
+    NO_ANSWER,
     PRICES,
     RECEIVE_LINES,
     REPLIES,
@@ -34,7 +35,12 @@ def match_replies(lab: Lab, params: dict[str, Any], answer: Any) -> Verdict:
             return Verdict(False, N_("There is no queue named '%(name)s' yet."), {"name": name})
     line = answer[0]
     accept = RECEIVE_LINES[line]
-    got, dropped = run_on_fresh_loop(lambda: call_after_a_timeout(lab.broker, lab.vhost, accept))
+    try:
+        got, dropped = run_on_fresh_loop(
+            lambda: call_after_a_timeout(lab.broker, lab.vhost, accept), 3.0
+        )
+    except ScenarioTimeout:
+        return Verdict(False, NO_ANSWER, {"queue": REQUESTS})
     args = {
         "line": line,
         "got": got,

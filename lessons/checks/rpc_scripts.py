@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 
 from broker import Broker
+from broker.translatable import N_
 from clients.aio import AsyncChannel, IncomingMessage, Message, connect
 
 REQUESTS = "rpc.requests"
@@ -26,6 +27,12 @@ REPLIES = "rpc.replies"
 TIMEOUT = 0.3
 WORK = {"apple": 0.6, "pear": 0.0, "plum": 0.6}
 PRICES = {"apple": b"0.40", "pear": b"0.55", "plum": b"0.25"}
+
+# What a check says when the price service did not get through its requests within its bound.
+NO_ANSWER = N_(
+    "The price service did not get all its requests in time: is another consumer taking them "
+    "from '%(queue)s'? Start (or reset) the lesson, then check again."
+)
 
 Accept = Callable[[IncomingMessage, str], bool]  # (reply, this call's correlation_id)
 

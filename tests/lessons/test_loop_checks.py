@@ -14,6 +14,7 @@ import pytest
 from lessons.checks import CHECKS
 from lessons.checks.callback_delay import DELAYS
 from lessons.checks.fresh_loop import ScenarioTimeout, run_on_fresh_loop
+from lessons.checks.lab import Lab
 from lessons.checks.lag_scripts import BLOCKING_FIXES, DELAY_FIXES
 from lessons.checks.loop_order import predict_loop_order
 from lessons.checks.loop_scripts import ORDER_SCRIPTS, PAUSE_POSITIONS, record, workers
@@ -162,3 +163,24 @@ def test_a_scenario_that_fails_hands_its_error_to_the_check():
 
     with pytest.raises(ValueError, match="broken scenario"):
         run_on_fresh_loop(fails)
+
+
+@pytest.mark.parametrize(
+    ("check", "answer"),
+    [
+        ("predict_late_replies", ["3"]),
+        ("match_replies", ["if reply.correlation_id == correlation_id: return reply.body"]),
+    ],
+)
+def test_a_stranger_taking_the_requests_gets_a_reason_not_an_error(broker, check, answer):
+    with broker.connect("setup") as connection:
+        channel = connection.channel()
+        channel.queue_declare("rpc.requests")
+        channel.queue_declare("rpc.replies")
+    with broker.connect("a learner's own consumer") as stranger:
+        stranger.channel().basic_consume("rpc.requests", lambda delivery: None)  # never answers
+        started = time.monotonic()
+        verdict = CHECKS[check](Lab(broker, "/"), {}, answer)
+    assert not verdict.solved
+    assert "another consumer" in verdict.why and verdict.args == {"queue": "rpc.requests"}
+    assert time.monotonic() - started < 6
