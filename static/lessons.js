@@ -57,6 +57,7 @@ function draw() {
     h("h3", { text: t("Exercises") }),
     ...lesson.exercises.map(drawExercise),
   );
+  enhanceLesson();
 }
 
 function startButton() {
@@ -133,7 +134,7 @@ async function check(exercise, card, auto) {
   const answer = [...card.querySelectorAll(".choices input:checked")].map((box) => box.value);
   const verdict = card.querySelector(".verdict");
   try {
-    const body = exercise.kind === "predict" ? { answer, auto } : { auto };
+    const body = exercise.kind === "predict" || exercise.choices.length ? { answer, auto } : { auto };
     const result = await api("POST", `/api/lessons/${enc(lesson.id)}/exercises/${enc(exercise.id)}/check`, body);
     if (auto && !result.solved) return; // a quiet re-check says nothing until it holds
     card.dataset.solved = String(result.solved || card.dataset.solved === "true");
@@ -147,6 +148,77 @@ async function check(exercise, card, auto) {
   } catch (error) {
     showError(verdict, error);
   }
+}
+
+// --- code in the text, one line to choose, an order to arrange ------------------------------------
+// A lesson's text may hold code between ``` fences: it shows as code, its indentation kept. An
+// exercise's `pick` says how its choices are answered: "some" (checkboxes, as drawn), "one"
+// (radio buttons: one line of code, one number) or "order" (every label once, arranged with the
+// arrow buttons; the answer is the labels in that order, read by check() in document order).
+
+const FENCE = /```[a-z]*\n([\s\S]*?)\n?```/g;
+const CODE_STYLE = "overflow-x: auto; padding: 0.5rem; background: var(--surface-2); border-radius: 6px";
+
+function enhanceLesson() {
+  for (const element of pane.querySelectorAll(".lesson-step, .task")) {
+    if (element.textContent.includes("```")) element.replaceWith(withCode(element));
+  }
+  for (const exercise of lesson.exercises) {
+    const card = pane.querySelector(`article[data-exercise="${CSS.escape(exercise.id)}"]`);
+    const boxes = card?.querySelector(".choices");
+    if (!boxes) continue;
+    if (exercise.pick === "order") boxes.replaceWith(orderChoices(exercise));
+    else if (exercise.pick === "one") boxes.replaceWith(oneChoice(exercise));
+  }
+}
+
+/** The element's text again, its fenced parts as <pre><code> (text only, never markup). */
+function withCode(element) {
+  const text = element.textContent;
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(FENCE)) {
+    parts.push(text.slice(last, match.index).trim());
+    parts.push(h("pre", { class: "lesson-code", style: CODE_STYLE }, h("code", { text: match[1] })));
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last).trim());
+  const shown = parts.filter((part) => part !== "").map((part) => (typeof part === "string" ? h("p", { text: part }) : part));
+  return h("div", { class: element.className, id: element.id || undefined }, ...shown);
+}
+
+function oneChoice(exercise) {
+  const legend = exercise.kind === "predict" ? t("Your prediction") : t("Your choice");
+  const name = `pick-${exercise.id}`;
+  const options = exercise.choices.map((label) =>
+    // The page's style widens every input but a checkbox: a radio keeps its own size here.
+    h("label", { class: "choice", style: "display: flex; gap: 0.5rem; align-items: baseline" }, h("input", { type: "radio", name, value: label, style: "width: auto" }), h("code", { text: label })),
+  );
+  return h("fieldset", { class: "choices one" }, h("legend", { text: legend }), ...options);
+}
+
+function orderChoices(exercise) {
+  const list = h("ol", { class: "ordering" });
+  const move = (item, by) => {
+    const other = by < 0 ? item.previousElementSibling : item.nextElementSibling;
+    if (!other) return;
+    if (by < 0) other.before(item);
+    else other.after(item);
+    item.querySelector(by < 0 ? ".move-up" : ".move-down").focus();
+  };
+  for (const label of exercise.choices) {
+    const item = h("li", { class: "choice", dataset: { label } });
+    item.append(
+      h("input", { type: "checkbox", value: label, checked: true, hidden: true }),
+      h("code", { text: label }),
+      " ",
+      h("button", { type: "button", class: "move-up", "aria-label": t("Move '%(label)s' up", { label }), text: "↑", on: { click: () => move(item, -1) } }),
+      h("button", { type: "button", class: "move-down", "aria-label": t("Move '%(label)s' down", { label }), text: "↓", on: { click: () => move(item, 1) } }),
+    );
+    list.append(item);
+  }
+  const legend = t("Your prediction, in order: the first at the top");
+  return h("fieldset", { class: "choices ordering" }, h("legend", { text: legend }), list);
 }
 
 function recheckBuilds() {

@@ -114,6 +114,7 @@ def lesson_whole(lesson: Lesson, lang: str) -> dict[str, Any]:
         shown["hints"] = len(exercise.hints)
         shown["solution"] = exercise.solution.in_language(lang)
         shown["choices"] = exercise.params.get("choices", [])
+        shown["pick"] = exercise.params.get("pick", "some")  # some | one | order (lessons.js)
     return summary
 
 
