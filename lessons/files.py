@@ -24,7 +24,8 @@
     task = { en = "…", zh = "…" }
     hints = [{ en = "…", zh = "…" }]
     solution = { en = "…", zh = "…" }
-    [exercises.params]            # what the check is given
+    [exercises.params]            # what the check is given; for predict exercises also
+                                  # choices = [...] and pick = "some" | "one" | "order"
     [exercises.solve]             # the solution, performed by the tests
     calls = [{ method = "PUT", path = "/api/queues/%2F/orders.us", body = {} }]
     [[exercises.wrong]]           # mistakes students make, and what `why` must name
