@@ -82,6 +82,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="USER:PASSWORD",
         help="an AMQP login (repeatable; default guest:guest)",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name the web UI may be opened by (e.g. a DNS name for the classroom)",
+    )
+    parser.add_argument(
+        "--lessons",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of a teacher's own lesson files (*.toml), besides the shipped ones",
+    )
     parser.add_argument("--debug", action="store_true", help="Flask debug mode with reloader")
     return parser.parse_args(argv)
 
@@ -111,18 +125,39 @@ def start_amqp(broker: Broker, args: argparse.Namespace):
     return server.start(port_attempts=100)
 
 
+def lan_address() -> str | None:
+    """This machine's address on the local network, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent; picks the LAN interface
+            return probe.getsockname()[0]
+        except OSError:
+            return None
+
+
 def classroom_urls(host: str, port: int) -> list[str]:
     """What to print: the local URL, plus this machine's address when serving the network."""
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}/"]
     urls = [f"http://127.0.0.1:{port}/"]
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("10.255.255.255", 1))  # no packet is sent; picks the LAN interface
-            urls.append(f"http://{probe.getsockname()[0]}:{port}/  <- students open this")
-        except OSError:
-            pass
+    address = lan_address()
+    if address is not None:
+        urls.append(f"http://{address}:{port}/  <- students open this")
     return urls
+
+
+def allowed_hosts(host: str, extra: list[str]) -> frozenset[str]:
+    """The Host names the web app answers to: loopback, the bind address, and when serving the
+    network this machine's names and address; plus what the teacher allows (--allow-host)."""
+    from web.toolkit import LOOPBACK_HOSTS
+
+    names = set(LOOPBACK_HOSTS) | {name.lower() for name in extra}
+    if host in ("0.0.0.0", "::"):
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        names |= {address for address in [lan_address()] if address}
+    else:
+        names.add(host.lower())
+    return frozenset(names)
 
 
 def web_port(args: argparse.Namespace) -> int:
@@ -148,7 +183,14 @@ def main(argv: list[str] | None = None) -> None:
     port = web_port(args)
     broker = Broker()
     amqp = None if (args.no_amqp or watcher) else start_amqp(broker, args)
-    app = create_app({"BROKER": broker, "AMQP_URL": amqp.url if amqp else None})
+    app = create_app(
+        {
+            "BROKER": broker,
+            "AMQP_URL": amqp.url if amqp else None,
+            "ALLOWED_HOSTS": allowed_hosts(args.host, args.allow_host),
+            "LESSONS_DIRS": args.lessons,
+        }
+    )
     if not watcher:
         for url in classroom_urls(args.host, port):
             print(f"QueueLab web UI: {url}", flush=True)

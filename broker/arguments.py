@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.errors import precondition
+from broker.errors import kind_word, precondition
+from broker.translatable import N_
 
 OVERFLOW_MODES = ("drop-head", "reject-publish", "reject-publish-dlx")
 
@@ -56,24 +57,27 @@ def _display(value: Any) -> str:
 
 def _invalid_arg(name: str, queue: str, vhost: str, detail: str) -> Exception:
     return precondition(
-        f"invalid arg '{name}' for queue '{queue}' in vhost '{vhost}': {detail}",
-        f"{name} must be {ARG_RULES[name]}",
+        f"invalid arg '{name}' for queue '{queue}' in vhost '{vhost}': {detail}", ARG_HINTS[name]
     )
 
 
-ARG_RULES = {
-    "x-queue-mode": "default or lazy",
-    "x-message-ttl": "a whole number of milliseconds, 0 or more",
-    "x-expires": "a whole number of milliseconds, 1 or more",
-    "x-max-length": "a whole number of messages, 0 or more",
-    "x-max-length-bytes": "a whole number of bytes, 0 or more",
-    "x-max-priority": "a whole number from 0 to 255",
-    "x-overflow": "one of drop-head, reject-publish, reject-publish-dlx",
-    "x-dead-letter-exchange": "an exchange name (a string)",
-    "x-dead-letter-routing-key": "a routing key (a string)",
-    "x-single-active-consumer": "true or false",
-    "x-priority": "a whole number: higher-priority consumers get messages first",
+# What each argument must be, as the hint of a refusal (one whole sentence each, to translate).
+ARG_HINTS = {
+    "x-queue-mode": N_("x-queue-mode must be default or lazy"),
+    "x-message-ttl": N_("x-message-ttl must be a whole number of milliseconds, 0 or more"),
+    "x-expires": N_("x-expires must be a whole number of milliseconds, 1 or more"),
+    "x-max-length": N_("x-max-length must be a whole number of messages, 0 or more"),
+    "x-max-length-bytes": N_("x-max-length-bytes must be a whole number of bytes, 0 or more"),
+    "x-max-priority": N_("x-max-priority must be a whole number from 0 to 255"),
+    "x-overflow": N_("x-overflow must be one of drop-head, reject-publish, reject-publish-dlx"),
+    "x-dead-letter-exchange": N_("x-dead-letter-exchange must be an exchange name (a string)"),
+    "x-dead-letter-routing-key": N_("x-dead-letter-routing-key must be a routing key (a string)"),
+    "x-single-active-consumer": N_("x-single-active-consumer must be true or false"),
+    "x-priority": N_(
+        "x-priority must be a whole number: higher-priority consumers get messages first"
+    ),
 }
+EXPIRATION_HINT = N_("expiration is a string holding a whole number of milliseconds, e.g. '5000'")
 
 
 def _check_int(name: str, value: Any, minimum: int, queue: str, vhost: str) -> None:
@@ -105,7 +109,7 @@ def validate_queue_arguments(arguments: dict[str, Any], queue: str, vhost: str) 
             raise precondition(
                 f"invalid type '{amqp_type_name(arguments[name])}' for arg '{name}' "
                 f"in queue '{queue}' in vhost '{vhost}'",
-                f"{name} must be {ARG_RULES[name]}",
+                ARG_HINTS[name],
             )
     if "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
         raise _invalid_arg(
@@ -132,8 +136,11 @@ def inequivalent_flag(
     return precondition(
         f"inequivalent arg '{flag}' for {kind} '{name}' in vhost '{vhost}': "
         f"received '{_display(received)}' but current is '{_display(current)}'",
-        f"the {kind} already exists with {flag}={_display(current)}; declare it the same way, "
-        f"or delete it first",
+        N_(
+            "the %(kind)s already exists with %(flag)s=%(current)s; declare it the same way, "
+            "or delete it first"
+        ),
+        {"kind": kind_word(kind), "flag": flag, "current": _display(current)},
     )
 
 
@@ -163,8 +170,11 @@ def check_arguments_equivalent(
             f"inequivalent arg '{arg}' for {kind} '{name}' in vhost '{vhost}': "
             f"received {_described(received, arg, current)} "
             f"but current is {_described(current, arg, received)}",
-            f"a {kind}'s arguments cannot change: declare it with the same arguments, "
-            "or delete it first",
+            N_(
+                "a %(kind)s's arguments cannot change: declare it with the same arguments, "
+                "or delete it first"
+            ),
+            {"kind": kind_word(kind)},
         )
 
 
@@ -173,7 +183,10 @@ def check_priority(priority: object) -> None:
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 255:
         raise precondition(
             f"invalid priority {priority!r}: not a whole number from 0 to 255",
-            "priority is an integer from 0 to 255; a priority queue caps it at its x-max-priority",
+            N_(
+                "priority is an integer from 0 to 255; "
+                "a priority queue caps it at its x-max-priority"
+            ),
         )
 
 
@@ -184,7 +197,7 @@ def check_expiration(expiration: str | None) -> None:
     if not isinstance(expiration, str):
         raise precondition(
             f"invalid expiration {expiration!r}: not a string",
-            "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
+            EXPIRATION_HINT,
         )
     text = expiration
     digits = text[1:] if text[:1] in "+-" else text
@@ -203,5 +216,5 @@ def check_expiration(expiration: str | None) -> None:
             return
     raise precondition(
         f"invalid expiration '{expiration}': {detail}",
-        "expiration is a string holding a whole number of milliseconds, e.g. '5000'",
+        EXPIRATION_HINT,
     )

@@ -2,10 +2,16 @@
 
 The reply text is exactly what RabbitMQ 3.x sends (e.g. "NOT_FOUND - no queue 'orders' in vhost
 '/'"), so what a student sees here is what they will see from the real broker. The hint says what to
-do next; it is ours, and shown beside the text in the app.
+do next; it is ours, and shown beside the text in the app, in the reader's language: so an error
+keeps its hint's template and values (`hint_template`, `hint_args`) besides the English `hint`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from broker.translatable import N_, Term, fill
 
 # Reply codes from the AMQP 0-9-1 spec. Channel errors close only the channel; the others
 # (connection errors) close the whole connection.
@@ -58,10 +64,18 @@ CHANNEL_ERROR_CODES = frozenset(
 class AMQPError(Exception):
     """An error RabbitMQ would report with `reply_code` and `reply_text`."""
 
-    def __init__(self, reply_code: int, message: str, hint: str = "") -> None:
+    def __init__(
+        self,
+        reply_code: int,
+        message: str,
+        hint: str = "",
+        hint_args: Mapping[str, Any] | None = None,
+    ) -> None:
         self.reply_code = reply_code
         self.reply_text = f"{REPLY_NAMES[reply_code]} - {message}"
-        self.hint = hint
+        self.hint_template = hint
+        self.hint_args = dict(hint_args or {})
+        self.hint = fill(hint, self.hint_args)
         super().__init__(self.reply_text)
 
     @property
@@ -88,12 +102,12 @@ class ChannelClosed(AMQPError):
     def __init__(self, cause: AMQPError | None = None) -> None:
         self.cause = cause
         if cause is None:
-            super().__init__(CHANNEL_ERROR, "channel is closed", "open a new channel")
+            super().__init__(CHANNEL_ERROR, "channel is closed", N_("open a new channel"))
         else:
             super().__init__(
                 cause.reply_code,
                 cause.reply_text.split(" - ", 1)[1],
-                "this channel was closed by that error; open a new channel",
+                N_("this channel was closed by that error; open a new channel"),
             )
 
 
@@ -101,17 +115,31 @@ class ConnectionClosed(AMQPError):
     """Raised when a closed connection is used."""
 
     def __init__(self, reason: str = "connection is closed") -> None:
-        super().__init__(CONNECTION_FORCED, reason, "open a new connection")
+        super().__init__(CONNECTION_FORCED, reason, N_("open a new connection"))
 
 
-def not_found(kind: str, name: str, vhost: str, hint: str = "") -> AMQPError:
+# The kinds of entity an error names, as words a hint can hold (translated with it).
+KINDS = {"queue": Term(N_("queue")), "exchange": Term(N_("exchange"))}
+
+
+def kind_word(kind: str) -> str:
+    """ "queue" or "exchange" as a Term, for a hint's %(kind)s."""
+    return KINDS.get(kind, kind)
+
+
+def not_found(kind: str, name: str, vhost: str) -> AMQPError:
     return AMQPError(
-        NOT_FOUND, f"no {kind} '{name}' in vhost '{vhost}'", hint or f"declare the {kind} first"
+        NOT_FOUND,
+        f"no {kind} '{name}' in vhost '{vhost}'",
+        N_("declare the %(kind)s first"),
+        {"kind": kind_word(kind)},
     )
 
 
-def precondition(message: str, hint: str = "") -> AMQPError:
-    return AMQPError(PRECONDITION_FAILED, message, hint)
+def precondition(
+    message: str, hint: str = "", hint_args: Mapping[str, Any] | None = None
+) -> AMQPError:
+    return AMQPError(PRECONDITION_FAILED, message, hint, hint_args)
 
 
 def access_refused(message: str, hint: str = "") -> AMQPError:
@@ -123,5 +151,5 @@ def invalid_exchange_type(exchange_type: str) -> AMQPError:
     return AMQPError(
         COMMAND_INVALID,
         f"invalid exchange type '{exchange_type}'",
-        "use direct, fanout, topic or headers",
+        N_("use direct, fanout, topic or headers"),
     )

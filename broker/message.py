@@ -11,6 +11,8 @@ import itertools
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from broker.translatable import N_, TranslatableError
+
 PROPERTY_NAMES = (
     "content_type",
     "content_encoding",
@@ -209,43 +211,54 @@ _STRING_PROPERTIES = (
 def properties_from_json(values: Any) -> Properties:
     """AMQP basic properties from JSON values, with the types AMQP gives them.
 
-    Raises ValueError naming the property at fault, so a typo or a number
+    Raises ValueError (a TranslatableError) naming the property at fault, so a typo or a number
     where a string belongs is a clear 400 in the API rather than a failure deep in the broker.
     """
     if values is None:
         return Properties()
     if not isinstance(values, dict):
-        raise ValueError("'properties' must be an object")
+        raise TranslatableError(N_("'properties' must be an object"))
     checked: dict[str, Any] = {}
     for name, value in values.items():
         if value is None:
             continue
         if name in _STRING_PROPERTIES:
             if not isinstance(value, str):
-                raise ValueError(f"property '{name}' must be a string")
+                raise TranslatableError(N_("property '%(name)s' must be a string"), name=name)
             if len(value.encode("utf-8", "surrogatepass")) > MAX_SHORTSTR_BYTES:
-                raise ValueError(
-                    f"property '{name}' is longer than {MAX_SHORTSTR_BYTES} bytes (UTF-8)"
+                raise TranslatableError(
+                    N_("property '%(name)s' is longer than %(limit)s bytes (UTF-8)"),
+                    name=name,
+                    limit=MAX_SHORTSTR_BYTES,
                 )
         elif name in ("delivery_mode", "priority", "timestamp"):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"property '{name}' must be a whole number")
+                raise TranslatableError(N_("property '%(name)s' must be a whole number"), name=name)
             high = {"delivery_mode": 2, "priority": 255, "timestamp": 2**63 - 1}[name]
             low = 1 if name == "delivery_mode" else 0
             if not low <= value <= high:
-                raise ValueError(f"property '{name}' must be between {low} and {high}")
+                raise TranslatableError(
+                    N_("property '%(name)s' must be between %(low)s and %(high)s"),
+                    name=name,
+                    low=low,
+                    high=high,
+                )
         elif name == "headers":
             if not isinstance(value, dict):
-                raise ValueError("property 'headers' must be an object")
+                raise TranslatableError(N_("property 'headers' must be an object"))
             for key in ("CC", "BCC"):
                 keys = value.get(key)
                 if keys is not None and (
                     not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
                 ):
-                    raise ValueError(f"header '{key}' must be a list of routing keys")
+                    raise TranslatableError(
+                        N_("header '%(key)s' must be a list of routing keys"), key=key
+                    )
         else:
-            raise ValueError(
-                f"unknown message property '{name}'; AMQP has: {', '.join(PROPERTY_NAMES)}"
+            raise TranslatableError(
+                N_("unknown message property '%(name)s'; AMQP has: %(known)s"),
+                name=name,
+                known=", ".join(PROPERTY_NAMES),
             )
         checked[name] = value
     return Properties(**checked)

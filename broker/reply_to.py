@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from broker import errors
 from broker.message import Properties
 from broker.queue import Queue
+from broker.translatable import N_
 
 if TYPE_CHECKING:
     from broker.state import ChannelState, Consumer
@@ -38,12 +39,14 @@ class DirectReplyTo:
         """basic.consume on amq.rabbitmq.reply-to: a fresh reply queue for the channel."""
         if not no_ack:
             raise errors.precondition(
-                "reply consumer cannot acknowledge", "consume amq.rabbitmq.reply-to with auto-ack"
+                "reply consumer cannot acknowledge",
+                N_("consume amq.rabbitmq.reply-to with auto-ack"),
             )
         if channel.reply_queue is not None:
             if channel.reply_queue.consumers:
                 raise errors.precondition(
-                    "reply consumer already set", "a channel has one direct reply-to consumer"
+                    "reply consumer already set",
+                    N_("a channel has one direct reply-to consumer"),
                 )
             self.forget(channel)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
@@ -57,7 +60,7 @@ class DirectReplyTo:
         if queue is None or not queue.consumers:
             raise errors.precondition(
                 "fast reply consumer does not exist",
-                "consume from amq.rabbitmq.reply-to on this channel before publishing",
+                N_("consume from amq.rabbitmq.reply-to on this channel before publishing"),
             )
         return dataclasses.replace(properties, reply_to=queue.name)
 

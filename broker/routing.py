@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from broker import errors
 from broker.exchanges import Binding
 from broker.message import Message
+from broker.translatable import N_
 
 if TYPE_CHECKING:
     from broker.exchanges.exchange import Exchange
@@ -25,7 +26,8 @@ def routing_keys_for(message: Message) -> list[str]:
         if not isinstance(extra, list) or not all(isinstance(k, str | bytes) for k in extra):
             raise errors.precondition(
                 f"unacceptable type in header {name}: expected an array of routing keys",
-                f"{name} lists extra routing keys, e.g. ['audit.eu']",
+                N_("%(header)s lists extra routing keys, e.g. ['audit.eu']"),
+                {"header": name},
             )
         keys.extend(k.decode() if isinstance(k, bytes) else k for k in extra)
     return keys

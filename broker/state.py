@@ -27,6 +27,7 @@ from broker.events import Record
 from broker.message import Delivery, Message, QueueEntry
 from broker.reply_to import DirectReplyTo
 from broker.stats import CONNECTION_STATS, RateMeter
+from broker.translatable import N_
 
 if TYPE_CHECKING:
     from broker.exchanges.exchange import Exchange
@@ -207,7 +208,7 @@ class ChannelState:
             return queue
         if not self.last_queue:
             raise AMQPError(
-                404, "no previously declared queue", "name the queue, or declare one first"
+                404, "no previously declared queue", N_("name the queue, or declare one first")
             )
         return self.last_queue
 
@@ -290,5 +291,5 @@ def locked(queue: Queue) -> AMQPError:
         f"cannot obtain exclusive access to locked queue '{queue.name}' in vhost "
         f"'{queue.vhost}'. It could be originally declared on another connection or the "
         "exclusive property value does not match that of the original declaration.",
-        "an exclusive queue belongs to the connection that declared it",
+        N_("an exclusive queue belongs to the connection that declared it"),
     )

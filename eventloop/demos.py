@@ -15,11 +15,14 @@ Every parameter has a classroom-friendly default; tests pass shorter times. Two 
 
 :func:`all_demos` lists both, in the order they were registered. To add a demo::
 
-    @register_demo("name", "A title", "first line…\nsecond line…")
+    @register_demo("name", N_("A title"), N_("first line…\nsecond line…"))
     async def name_demo(delay: float = 0.5) -> str: ...
 
 ``note()`` adds narration to the page, ``report_handled()`` logs a caught exception; both do
-nothing on a plain asyncio loop, so every demo in DEMOS also runs under ``asyncio.run``.
+nothing on a plain asyncio loop, so every demo in DEMOS also runs under ``asyncio.run``. What
+the page shows is English marked with ``N_()`` (titles, explanations, notes, results: the
+results as :func:`~eventloop.phrases.phrase`), with named placeholders, so the page can say it
+in the reader's language (translations/loop).
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from broker.translatable import N_
 from clients.aio import IncomingMessage, connect
 
 from . import introspect
 from .context import DemoContext
 from .instrumented import note, report_handled
+from .phrases import phrase
 
 DemoFunc = Callable[..., Coroutine[Any, Any, Any]]
 
@@ -49,7 +54,8 @@ MAX_COUNT = 200
 
 
 class DemoParamError(ValueError):
-    """A parameter override a demo cannot take (unknown name, wrong type, out of range)."""
+    """A parameter override a demo cannot take (unknown name, wrong type, out of range); its
+    argument is a :class:`~eventloop.phrases.Phrase` (the web layer translates it)."""
 
 
 @dataclass(frozen=True)
@@ -106,21 +112,44 @@ class Demo:
             if key not in known:
                 names = ", ".join(known) or "none"
                 raise DemoParamError(
-                    f"demo {self.name!r} has no parameter {key!r} (it takes: {names})"
+                    phrase(
+                        N_("demo %(demo)s has no parameter %(param)s (it takes: %(names)s)"),
+                        demo=repr(self.name),
+                        param=repr(key),
+                        names=names,
+                    )
                 )
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise DemoParamError(f"parameter {key!r} must be a number, not {value!r}")
+                raise DemoParamError(
+                    phrase(
+                        N_("parameter %(param)s must be a number, not %(value)s"),
+                        param=repr(key),
+                        value=repr(value),
+                    )
+                )
             if isinstance(known[key], int):
                 if not isinstance(value, int) and not float(value).is_integer():
-                    raise DemoParamError(f"parameter {key!r} must be a whole number")
+                    raise DemoParamError(
+                        phrase(N_("parameter %(param)s must be a whole number"), param=repr(key))
+                    )
                 value = int(value)
                 if not 0 <= value <= MAX_COUNT:
-                    raise DemoParamError(f"parameter {key!r} must be from 0 to {MAX_COUNT}")
+                    raise DemoParamError(
+                        phrase(
+                            N_("parameter %(param)s must be from 0 to %(max)s"),
+                            param=repr(key),
+                            max=MAX_COUNT,
+                        )
+                    )
             else:
                 value = float(value)
                 if not 0 <= value <= MAX_SECONDS:
                     raise DemoParamError(
-                        f"parameter {key!r} must be from 0 to {MAX_SECONDS:g} seconds"
+                        phrase(
+                            N_("parameter %(param)s must be from 0 to %(max)s seconds"),
+                            param=repr(key),
+                            max=f"{MAX_SECONDS:g}",
+                        )
                     )
             checked[key] = value
         return checked
@@ -179,39 +208,45 @@ def register_demo(
 
 @register_demo(
     "callback",
-    "A future's done-callback",
-    "A Future is a box for a result that arrives later; add_done_callback() asks to be called.\n"
-    "set_result() does not call anyone: it queues the done-callbacks, and the loop runs them.",
+    N_("A future's done-callback"),
+    N_(
+        "A Future is a box for a result that arrives later; "
+        "add_done_callback() asks to be called.\n"
+        "set_result() does not call anyone: it queues the done-callbacks, and the loop runs them."
+    ),
 )
 async def callback_demo(delay: float = 0.5) -> str:
     loop = asyncio.get_running_loop()
     box = loop.create_future()
 
     def on_done(future: asyncio.Future[str]) -> None:
-        note(f"done-callback: the future holds {future.result()!r}")
+        note(N_("done-callback: the future holds %(value)s"), value=repr(future.result()))
 
     box.add_done_callback(on_done)
     loop.call_later(delay, box.set_result, "pong")  # a timer fills the box later
-    note("waiting for the future…")
+    note(N_("waiting for the future…"))
     value = await box  # waking this task is a done-callback too, queued after on_done
-    return f"awaited {value!r}"
+    return phrase(N_("awaited %(value)s"), value=repr(value))
 
 
 @register_demo(
     "event",
-    "asyncio.Event with several waiters",
-    "Each waiter suspends in event.wait(): no callback of theirs is queued while they wait.\n"
-    "event.set() wakes all of them at once: one step per waiter joins the ready queue, in order.",
+    N_("asyncio.Event with several waiters"),
+    N_(
+        "Each waiter suspends in event.wait(): no callback of theirs is queued while they wait.\n"
+        "event.set() wakes all of them at once: one step per waiter "
+        "joins the ready queue, in order."
+    ),
 )
 async def event_demo(waiters: int = 3, delay: float = 0.5) -> str:
     event = asyncio.Event()
     woke: list[str] = []
 
     async def waiter(name: str) -> None:
-        note(f"{name} waits for the event")
+        note(N_("%(name)s waits for the event"), name=name)
         await event.wait()
         woke.append(name)
-        note(f"{name} woke up")
+        note(N_("%(name)s woke up"), name=name)
 
     tasks = [
         asyncio.create_task(waiter(f"waiter {i}"), name=f"waiter {i}")
@@ -221,14 +256,18 @@ async def event_demo(waiters: int = 3, delay: float = 0.5) -> str:
     note("event.set()")
     event.set()
     await asyncio.gather(*tasks)
-    return "woke in order: " + ", ".join(woke)
+    return phrase(N_("woke in order: %(names)s"), names=", ".join(woke))
 
 
 @register_demo(
     "event_loop",
-    "Tasks take turns at each await",
-    "One thread runs every task: a task runs until its next await, then the next one gets a turn.\n"
-    "await asyncio.sleep(0) sends the task to the back of the ready queue, so A, B, C interleave.",
+    N_("Tasks take turns at each await"),
+    N_(
+        "One thread runs every task: a task runs until its next "
+        "await, then the next one gets a turn.\n"
+        "await asyncio.sleep(0) sends the task to the back of the "
+        "ready queue, so A, B, C interleave."
+    ),
 )
 async def event_loop_demo(rounds: int = 3) -> str:
     order: list[str] = []
@@ -236,7 +275,7 @@ async def event_loop_demo(rounds: int = 3) -> str:
     async def worker(name: str) -> None:
         for i in range(1, rounds + 1):
             order.append(f"{name}{i}")
-            note(f"{name} round {i}")
+            note(N_("%(name)s round %(round)s"), name=name, round=i)
             await asyncio.sleep(0)  # give the others a turn
 
     await asyncio.gather(*(asyncio.create_task(worker(n), name=n) for n in "ABC"))
@@ -245,9 +284,12 @@ async def event_loop_demo(rounds: int = 3) -> str:
 
 @register_demo(
     "timeout",
-    "Giving up on a slow operation",
-    "wait_for() and asyncio.timeout() set a timer; if it fires first, the operation is cancelled.\n"
-    "The caller gets TimeoutError and handles it; the cancelled sleep's timer leaves the heap.",
+    N_("Giving up on a slow operation"),
+    N_(
+        "wait_for() and asyncio.timeout() set a timer; if it fires "
+        "first, the operation is cancelled.\n"
+        "The caller gets TimeoutError and handles it; the cancelled sleep's timer leaves the heap."
+    ),
 )
 async def timeout_demo(slow: float = 2.0, limit: float = 0.5) -> str:
     async def slow_operation() -> str:
@@ -258,22 +300,25 @@ async def timeout_demo(slow: float = 2.0, limit: float = 0.5) -> str:
     try:
         await asyncio.wait_for(slow_operation(), timeout=limit)
     except TimeoutError as exc:
-        report_handled(exc, f"wait_for() gave up after {limit} s")
-        outcomes.append("wait_for: TimeoutError handled")
+        report_handled(exc, N_("wait_for() gave up after %(limit)s s"), limit=limit)
+        outcomes.append(phrase(N_("wait_for: TimeoutError handled")))
     try:
         async with asyncio.timeout(limit):
             await slow_operation()
     except TimeoutError as exc:
-        report_handled(exc, f"asyncio.timeout({limit}) cancelled the block")
-        outcomes.append("timeout: TimeoutError handled")
-    return "; ".join(outcomes)
+        report_handled(exc, N_("asyncio.timeout(%(limit)s) cancelled the block"), limit=limit)
+        outcomes.append(phrase(N_("timeout: TimeoutError handled")))
+    return phrase(N_("%(first)s; %(second)s"), first=outcomes[0], second=outcomes[1])
 
 
 @register_demo(
     "error_handling",
-    "Exceptions: handled and unhandled",
-    "An exception in a task you await comes back to you at the await: catch it there.\n"
-    "Nobody awaits a crashed callback or a forgotten task: the loop's exception handler gets them.",
+    N_("Exceptions: handled and unhandled"),
+    N_(
+        "An exception in a task you await comes back to you at the await: catch it there.\n"
+        "Nobody awaits a crashed callback or a forgotten task: the "
+        "loop's exception handler gets them."
+    ),
 )
 async def error_handling_demo() -> str:
     loop = asyncio.get_running_loop()
@@ -286,7 +331,7 @@ async def error_handling_demo() -> str:
     try:
         await asyncio.create_task(fail("caught by the awaiter"), name="awaited failure")
     except ValueError as exc:
-        report_handled(exc, "caught by the coroutine that awaited the task")
+        report_handled(exc, N_("caught by the coroutine that awaited the task"))
 
     # 2. Unhandled: a plain callback raises; the loop catches it and calls its handler.
     def broken_callback() -> None:
@@ -301,14 +346,16 @@ async def error_handling_demo() -> str:
     await asyncio.sleep(0.01)
     del forgotten
     gc.collect()
-    return "1 exception handled, 2 reached the loop's exception handler"
+    return phrase(N_("1 exception handled, 2 reached the loop's exception handler"))
 
 
 @register_demo(
     "blocking_call",
-    "A blocking call freezes the loop",
-    "time.sleep() inside a coroutine blocks the only thread: timers fire late, lag spikes.\n"
-    "await asyncio.to_thread(...) runs it in a worker thread, and the loop keeps its rhythm.",
+    N_("A blocking call freezes the loop"),
+    N_(
+        "time.sleep() inside a coroutine blocks the only thread: timers fire late, lag spikes.\n"
+        "await asyncio.to_thread(...) runs it in a worker thread, and the loop keeps its rhythm."
+    ),
 )
 async def blocking_call_demo(
     block: float = 1.5, tick: float = 0.1, ctx: DemoContext | None = None
@@ -328,25 +375,34 @@ async def blocking_call_demo(
         await asyncio.sleep(2.5 * tick)  # the ticker ticks twice, on time
 
         worst["late"] = 0.0
-        note(f"time.sleep({block}): the whole loop stops")
+        note(N_("time.sleep(%(block)s): the whole loop stops"), block=block)
         time.sleep(block)  # wrong inside a coroutine: nothing else can run meanwhile
         await asyncio.sleep(2 * tick)
         blocked = worst["late"]
 
         worst["late"] = 0.0
-        note(f"await asyncio.to_thread(time.sleep, {block}): the loop keeps going")
+        note(
+            N_("await asyncio.to_thread(time.sleep, %(block)s): the loop keeps going"), block=block
+        )
         await asyncio.to_thread(time.sleep, block)  # the fix: a worker thread waits instead
         fixed = worst["late"]
 
     ticking.cancel()
-    return f"ticker late by {blocked:.3f} s with time.sleep, {fixed:.3f} s with to_thread"
+    return phrase(
+        N_("ticker late by %(blocked)s s with time.sleep, %(fixed)s s with to_thread"),
+        blocked=f"{blocked:.3f}",
+        fixed=f"{fixed:.3f}",
+    )
 
 
 @register_demo(
     "callback_delay",
-    "A timer stuck behind ready callbacks",
-    "A due timer only joins the back of the ready queue; everything queued before it runs first.\n"
-    "Many (or slow) ready callbacks make the timer fire late, even though its time has come.",
+    N_("A timer stuck behind ready callbacks"),
+    N_(
+        "A due timer only joins the back of the ready queue; "
+        "everything queued before it runs first.\n"
+        "Many (or slow) ready callbacks make the timer fire late, even though its time has come."
+    ),
 )
 async def callback_delay_demo(callbacks: int = 50, work: float = 0.01, delay: float = 0.05) -> str:
     loop = asyncio.get_running_loop()
@@ -365,17 +421,25 @@ async def callback_delay_demo(callbacks: int = 50, work: float = 0.01, delay: fl
     for n in range(callbacks):
         loop.call_soon(busy_callback, n)
     late = await fired
-    return (
-        f"timer due after {delay * 1000:.0f} ms fired {late * 1000:.0f} ms late, "
-        f"behind {callbacks} callbacks of {work * 1000:.0f} ms"
+    return phrase(
+        N_(
+            "timer due after %(delay)s ms fired %(late)s ms late, behind "
+            "%(n)s callbacks of %(work)s ms"
+        ),
+        delay=f"{delay * 1000:.0f}",
+        late=f"{late * 1000:.0f}",
+        n=callbacks,
+        work=f"{work * 1000:.0f}",
     )
 
 
 @register_demo(
     "consumer_service",
-    "A consumer service",
-    "The broker hands each message to the loop from its own thread: call_soon_threadsafe.\n"
-    "That callback wakes the service; it starts one task per message, which works, then acks.",
+    N_("A consumer service"),
+    N_(
+        "The broker hands each message to the loop from its own thread: call_soon_threadsafe.\n"
+        "That callback wakes the service; it starts one task per message, which works, then acks."
+    ),
     needs_broker=True,
 )
 async def consumer_service_demo(ctx: DemoContext, prefetch: int = 5, work: float = 0.5) -> str:
@@ -387,15 +451,23 @@ async def consumer_service_demo(ctx: DemoContext, prefetch: int = 5, work: float
 
         async def handle(message: IncomingMessage) -> None:
             n = message.broker_message_id
-            note(f"message #{n} → task handle-message-{n}: {message.body!r}")
+            note(
+                N_("message #%(n)s → task handle-message-%(n)s: %(body)s"),
+                n=n,
+                body=repr(message.body),
+            )
             await asyncio.sleep(work)  # the work (a database call …): other tasks run meanwhile
             await message.ack()  # done: the broker can forget the message
-            note(f"message #{n} acked")
+            note(N_("message #%(n)s acked"), n=n)
 
-        note(f"consuming queue {ctx.queue!r}, prefetch {prefetch}")
+        note(
+            N_("consuming queue %(queue)s, prefetch %(prefetch)s"),
+            queue=repr(ctx.queue),
+            prefetch=prefetch,
+        )
         # The task group keeps every handler task referenced, and cancels them when we stop.
         async with asyncio.TaskGroup() as handlers, queue.iterator() as messages:
             async for message in messages:  # wakes up when a delivery callback has run
                 name = f"handle-message-{message.broker_message_id}"
                 handlers.create_task(handle(message), name=name)
-    return "the queue was deleted: nothing left to consume"
+    return phrase(N_("the queue was deleted: nothing left to consume"))

@@ -15,7 +15,10 @@ import traceback
 from collections import deque
 from typing import Any
 
+from broker.translatable import N_
+
 from . import introspect
+from .phrases import phrase, with_i18n
 from .timebase import Timebase
 
 ExceptionRecord = dict[str, Any]
@@ -52,9 +55,9 @@ class ExceptionLog:
                 return added
             exc = context.get("exception")
             source = context.get("future") or context.get("task")
-            how = context.get("message", "unhandled exception")
+            how = context.get("message") or phrase(N_("unhandled exception"))
             if "handle" in context and where:
-                how = f"Exception in callback {where}"
+                how = phrase(N_("Exception in callback %(callback)s"), callback=where)
             task = source.get_name() if introspect.is_task(source) else None
             added.append(self.add(exc, handled=False, how=how, where=where, task=task, at=at))
 
@@ -68,7 +71,8 @@ class ExceptionLog:
         task: str | None,
         at: float,
     ) -> ExceptionRecord:
-        """Write one exception down: what, how it was met, in which callback and task."""
+        """Write one exception down: what, how it was met, in which callback and task (``how``
+        and ``callback`` may be phrases: their messages go beside them, ``how_i18n`` …)."""
         record = {
             "id": next(self._ids),
             "t": self.timebase.rel(at),
@@ -80,5 +84,5 @@ class ExceptionLog:
             "task": task,
             "callback": where,
         }
-        self.records.append(record)
+        self.records.append(with_i18n(record, "how", "callback"))
         return record

@@ -28,8 +28,11 @@ from collections.abc import Callable, Coroutine, Mapping
 from contextvars import Context
 from typing import Any
 
+from broker.translatable import N_
+
 from .entry import THREADSAFE, Entry
 from .gate import StepGate
+from .phrases import phrase
 from .recorder import LoopRecorder
 
 
@@ -253,19 +256,23 @@ class InstrumentedEventLoop(asyncio.SelectorEventLoop):
         self.heartbeat_interval = 0
 
 
-def report_handled(exc: BaseException, how: str = "handled") -> None:
+def report_handled(exc: BaseException, how: str = N_("handled"), **args: Any) -> None:
     """Record an exception your code caught, so it shows in the loop's exception log.
 
+    ``how`` may be a message with named placeholders filled from ``args``, marked for
+    translation: ``report_handled(exc, N_("gave up after %(limit)s s"), limit=limit)``.
     Call it from an ``except`` block of a coroutine running on the service loop. On any other
     loop it does nothing, so demo code also runs under plain ``asyncio.run``.
     """
     loop = asyncio.get_running_loop()
     if isinstance(loop, InstrumentedEventLoop):
-        loop.recorder.handled(exc, how)
+        loop.recorder.handled(exc, phrase(how, **args))
 
 
-def note(text: str) -> None:
-    """Add a line of narration to the loop's notes ("waiter A woke up")."""
+def note(text: str, **args: Any) -> None:
+    """Add a line of narration to the loop's notes ("waiter A woke up"): a message marked for
+    translation, its named placeholders filled from ``args`` (``note(N_("%(name)s woke up"),
+    name=name)``), so the page can tell it in the reader's language."""
     loop = asyncio.get_running_loop()
     if isinstance(loop, InstrumentedEventLoop):
-        loop.recorder.note(text)
+        loop.recorder.note(phrase(text, **args))

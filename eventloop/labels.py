@@ -12,8 +12,11 @@ import weakref
 from collections.abc import Container
 from typing import Any
 
+from broker.translatable import N_
+
 from . import introspect
 from .entry import DONE_CALLBACK, TASK_STEP, TASK_WAKEUP, THREADSAFE, TIMER, Entry
+from .phrases import Phrase, phrase, with_i18n
 from .tasks import TaskTable
 from .timebase import Timebase
 
@@ -46,57 +49,77 @@ class Labels:
         self.future_id(future)
         self._resolving_timer[future] = timer.id
 
-    def future(self, future: Any, *, with_timer: bool = True) -> str:
+    def future(self, future: Any, *, with_timer: bool = True) -> Phrase:
         """``task B``, ``future #4``, ``future #9 (_GatheringFuture)``, ``… by timer #3``."""
         if introspect.is_task(future):
-            known = self.tasks.knows(future)
-            return f"task {future.get_name()}" if known else "a task"
+            if self.tasks.knows(future):
+                return phrase(N_("task %(task)s"), task=future.get_name())
+            return phrase(N_("a task"))
         fid = self.future_id(future)
         kind = type(future).__name__
-        text = f"future #{fid}" if kind == "Future" else f"future #{fid} ({kind})"
+        if kind == "Future":
+            text = phrase(N_("future #%(id)s"), id=fid)
+        else:
+            text = phrase(N_("future #%(id)s (%(kind)s)"), id=fid, kind=kind)
         timer = self._resolving_timer.get(future) if with_timer else None
         if timer is not None and timer in self.timers:
-            text += f", resolved by timer #{timer}"
+            text = phrase(N_("%(future)s, resolved by timer #%(timer)s"), future=text, timer=timer)
         return text
 
     def label(self, entry: Entry) -> str:
-        """What a student reads for one ready-queue or timer entry."""
+        """What a student reads for one ready-queue or timer entry (a :class:`Phrase`, or the
+        callable's own name)."""
         if entry.label_override:
             return entry.label_override
-        fn = introspect.callable_name(entry.callback)
+        fn: str = introspect.callable_name(entry.callback)
         owner = getattr(entry.callback, "__self__", None)
         if owner is not None and asyncio.isfuture(owner) and not introspect.is_task(owner):
-            fn += f" of {self.future(owner, with_timer=False)}"
+            future = self.future(owner, with_timer=False)
+            fn = phrase(N_("%(callback)s of %(future)s"), callback=fn, future=future)
         kind = entry.kind
         if kind == TASK_STEP:
-            return f"step of task {entry.task.get_name()}"
+            return phrase(N_("step of task %(task)s"), task=entry.task.get_name())
         if kind == TASK_WAKEUP:
             name = entry.task.get_name()
             done = self.future(entry.future, with_timer=False)
-            return f"step of task {name} (wake-up: {done} is done)"
+            return phrase(
+                N_("step of task %(task)s (wake-up: %(future)s is done)"), task=name, future=done
+            )
         if kind == DONE_CALLBACK:
-            return f"done-callback of {self.future(entry.future)}: {fn}"
+            future = self.future(entry.future)
+            return phrase(
+                N_("done-callback of %(future)s: %(callback)s"), future=future, callback=fn
+            )
         if kind == TIMER:
             return self._timer_label(entry, fn)
         if entry.message_id is not None:
-            fn += f"(message #{entry.message_id})"
+            fn = phrase(
+                N_("%(callback)s(message #%(message)s)"), callback=fn, message=entry.message_id
+            )
         if kind == THREADSAFE:
-            return f"call_soon_threadsafe from thread {entry.thread}: {fn}"
+            return phrase(
+                N_("call_soon_threadsafe from thread %(thread)s: %(callback)s"),
+                thread=entry.thread,
+                callback=fn,
+            )
         return fn
 
-    def _timer_label(self, entry: Entry, fn: str) -> str:
+    def _timer_label(self, entry: Entry, fn: str) -> Phrase:
         if introspect.callable_name(entry.callback) == "_set_result_unless_cancelled":
-            what = f"asyncio.sleep() of task {self.tasks.name_of(entry.set_by)} is over"
+            task = self.tasks.name_of(entry.set_by)
+            what = phrase(N_("asyncio.sleep() of task %(task)s is over"), task=task)
+        elif entry.set_by is not None:
+            task = self.tasks.name_of(entry.set_by)
+            what = phrase(N_("%(callback)s (set by task %(task)s)"), callback=fn, task=task)
         else:
             what = fn
-            if entry.set_by is not None:
-                what += f" (set by task {self.tasks.name_of(entry.set_by)})"
         if entry.id in self.timers:
-            return f"timer #{entry.id}: {what}"
-        return f"timer #{entry.id} fired: {what}"
+            return phrase(N_("timer #%(id)s: %(what)s"), id=entry.id, what=what)
+        return phrase(N_("timer #%(id)s fired: %(what)s"), id=entry.id, what=what)
 
     def entry_dict(self, entry: Entry) -> dict[str, Any]:
-        """One entry as the page gets it, in events and in the snapshot."""
+        """One entry as the page gets it, in events and in the snapshot (``label_i18n``: the
+        label's message, for the page to translate)."""
         task = self.tasks.id_of(entry.task) if entry.task is not None else None
         rel = self.timebase.rel
         data: dict[str, Any] = {
@@ -106,6 +129,7 @@ class Labels:
             "task": task,
             "queued_at": rel(entry.queued_at),
         }
+        with_i18n(data, "label")
         if entry.when is not None:
             data["when"] = rel(entry.when)
             data["set_by"] = entry.set_by

@@ -31,16 +31,22 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from broker.translatable import N_
+
 from . import introspect
 from .entry import CALLBACK, IO, TIMER, Entry
 from .exceptions import ExceptionLog
 from .gate import StepGate
 from .labels import Labels
+from .phrases import phrase, with_i18n
 from .queues import SCAN_LIMIT, QueueMirror
 from .stream import EventStream, Subscription
 from .tasks import TaskRecord, TaskTable
 from .timebase import Timebase, micro
 
+#: The label of an I/O callback (a file descriptor became ready).
+IO_READABLE = N_("I/O ready: fd %(fd)s is readable")
+IO_WRITABLE = N_("I/O ready: fd %(fd)s is writable")
 #: While timers pile up, cancelled ones are looked for at most this often (seconds).
 PRUNE_EVERY = 0.1
 
@@ -196,9 +202,9 @@ class LoopRecorder:
             for key, mask in events:
                 if key.fd in internal_fds:
                     continue
-                for bit, what in ((1, "readable"), (2, "writable")):
+                for bit, what in ((1, IO_READABLE), (2, IO_WRITABLE)):
                     if mask & bit:
-                        entry = self.new_entry(None, (), label=f"I/O ready: fd {key.fd} is {what}")
+                        entry = self.new_entry(None, (), label=phrase(what, fd=key.fd))
                         entry.kind, entry.fd, entry.queued_at = IO, key.fd, self.clock()
                         self.queues.add_io(entry)
                         if self.stream.active:
@@ -307,11 +313,12 @@ class LoopRecorder:
                 return
             creator = asyncio.current_task(task.get_loop())
             if creator is not None and creator is not task:
-                created_by = f"task {creator.get_name()}"
+                created_by = phrase(N_("task %(task)s"), task=creator.get_name())
             elif self.current is not None:
                 created_by = self.labels.label(self.current)
             else:
-                created_by = f"thread {threading.current_thread().name}"
+                thread = threading.current_thread().name
+                created_by = phrase(N_("thread %(thread)s"), thread=thread)
             record = self.tasks.add(task, created_by)
             self.stats["tasks_created"] += 1
             self.tasks.refresh(record, task, self.labels.future)
@@ -344,7 +351,8 @@ class LoopRecorder:
         self.behind = True
 
     def handled(self, exc: BaseException, how: str) -> None:
-        """Record an exception the program caught itself (called by the demos)."""
+        """Record an exception the program caught itself (called by the demos); ``how`` may be
+        a Phrase."""
         with self.lock:
             if self.behind:
                 self._sync()
@@ -366,7 +374,8 @@ class LoopRecorder:
             self._emit("exception", exception=record)
 
     def note(self, text: str) -> None:
-        """A line of narration from a demo ("waiter A woke up")."""
+        """A line of narration from a demo ("waiter A woke up"); a Phrase goes with its message
+        (``text_i18n``), for the page to translate."""
         with self.lock:
             if self.behind:
                 self._sync()
@@ -376,6 +385,7 @@ class LoopRecorder:
                 "text": text,
                 "task": task.get_name() if task is not None else None,
             }
+            with_i18n(item, "text")
             self.notes.append(item)
             if self.stream.active:
                 self._emit("note", **item)

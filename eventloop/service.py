@@ -26,8 +26,11 @@ import threading
 from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 
+from broker.translatable import N_
+
 from . import introspect
 from .instrumented import InstrumentedEventLoop
+from .phrases import phrase
 from .snapshot import take_snapshot
 from .stream import Subscription
 
@@ -170,7 +173,12 @@ class ServiceLoop:
 
         thread = threading.current_thread().name
         self.loop.call_soon_threadsafe_labelled(
-            start_task, f"submit from thread {thread}: start task {task_name}"
+            start_task,
+            phrase(
+                N_("submit from thread %(thread)s: start task %(task)s"),
+                thread=thread,
+                task=task_name,
+            ),
         )
         return outcome
 
@@ -191,7 +199,8 @@ class ServiceLoop:
 
         thread = threading.current_thread().name
         self.loop.call_soon_threadsafe_labelled(
-            cancel_tasks, f"from thread {thread}: cancel task {name}"
+            cancel_tasks,
+            phrase(N_("from thread %(thread)s: cancel task %(task)s"), thread=thread, task=name),
         )
         return True
 

@@ -15,7 +15,10 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from broker.translatable import N_
+
 from . import introspect
+from .phrases import joined, phrase, with_i18n
 from .timebase import Timebase
 
 TERMINAL = ("done", "cancelled", "failed")
@@ -50,10 +53,10 @@ class TaskRecord:
         self.state = "pending"
         self.started = False
         self.created_at = created_at
-        self.created_by: str | None = None
+        self.created_by: str | None = None  # a Phrase: "task main", "thread …"
         self.finished_at: float | None = None
         self.steps = 0
-        self.awaiting: str | None = None
+        self.awaiting: str | None = None  # a Phrase: "sleep() → future #4 …"
         self.stack: list[dict[str, Any]] = []
         self.line: dict[str, Any] | None = None
         self.result: str | None = None
@@ -66,7 +69,9 @@ class TaskRecord:
         return self.name
 
     def as_dict(self, ready: bool = False) -> dict[str, Any]:
-        return {
+        """The task as the page gets it (``awaiting_i18n``, ``created_by_i18n``: the messages
+        of those phrases, for the page to translate)."""
+        data = {
             "id": self.id,
             "name": self.live_name(),
             "state": self.state,
@@ -83,6 +88,7 @@ class TaskRecord:
             "result": self.result,
             "error": self.error,
         }
+        return with_i18n(data, "awaiting", "created_by")
 
 
 class TaskTable:
@@ -150,12 +156,12 @@ class TaskTable:
         if not record.started:
             record.awaiting = None
             return
-        parts = [f"{f['function']}()" for f in frames if f["asyncio"]]
+        parts: list[str] = [f"{f['function']}()" for f in frames if f["asyncio"]]
         if target is not None:
             parts.append(describe(target) if asyncio.isfuture(target) else str(target))
         elif frames:
-            parts.append("nothing (yielded to the loop)")
-        record.awaiting = " → ".join(parts) if parts else None
+            parts.append(phrase(N_("nothing (yielded to the loop)")))
+        record.awaiting = joined(parts, " → ") if parts else None
 
     def _finished(self, record: TaskRecord, task: Any) -> None:
         record.finished_at = self.timebase.now()

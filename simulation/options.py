@@ -2,7 +2,9 @@
 
 The HTTP API hands the user's JSON to :func:`consumer_options` / :func:`producer_options`;
 every option is checked (type, range, known name) and completed with its default, and a
-refusal says which option and why (:class:`SimulationError`, a 400 on the API).
+refusal says which option and why (:class:`SimulationError`, a 400 on the API). People read the
+refusals in the pages' forms, so each is a translatable template with named values (the API says
+it in the reader's language).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 from typing import Any
 
 from broker.message import MAX_SHORTSTR_BYTES, properties_from_json
+from broker.translatable import N_, TranslatableError
 
 ACK_MODES = ("manual", "auto")
 ON_FAILURE = ("nack-requeue", "reject-dlx", "crash")
@@ -42,7 +45,7 @@ PRODUCER_OPTIONS = {
 }
 
 
-class SimulationError(ValueError):
+class SimulationError(TranslatableError):
     """Options a simulation cannot run with; the message says which and why."""
 
 
@@ -68,15 +71,15 @@ def producer_options(options: dict[str, Any]) -> dict[str, Any]:
     _known(options, PRODUCER_OPTIONS)
     properties = options.get("properties") or {}
     if not isinstance(properties, dict):
-        raise SimulationError("'properties' must be an object")
+        raise SimulationError(N_("'properties' must be an object"))
     headers = options.get("headers", properties.get("headers")) or {}
     try:
         checked = properties_from_json({**properties, "headers": headers})
-    except ValueError as error:
-        raise SimulationError(str(error)) from None
+    except TranslatableError as error:
+        raise SimulationError(error.template, **error.values) from None
     body = options.get("body", "message {n}")
     if not isinstance(body, str):
-        raise SimulationError("'body' must be a string (a template)")
+        raise SimulationError(N_("'body' must be a string (a template)"))
     routing_key = _name(options, "routing_key", required=False, default="")
     return {
         "exchange": _name(options, "exchange"),
@@ -95,19 +98,24 @@ def _known(options: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(options) - allowed
     if unknown:
         raise SimulationError(
-            f"unknown option(s): {', '.join(sorted(map(str, unknown)))}; "
-            f"known: {', '.join(sorted(allowed))}"
+            N_("unknown option(s): %(unknown)s; known: %(known)s"),
+            unknown=", ".join(sorted(map(str, unknown))),
+            known=", ".join(sorted(allowed)),
         )
 
 
 def _name(options: dict[str, Any], key: str, required: bool = True, default: str = "") -> str:
     value = options.get(key, None if required else default)
     if value is None:
-        raise SimulationError(f"'{key}' is required")
+        raise SimulationError(N_("'%(key)s' is required"), key=key)
     if not isinstance(value, str):
-        raise SimulationError(f"'{key}' must be a string")
+        raise SimulationError(N_("'%(key)s' must be a string"), key=key)
     if len(value.encode("utf-8", "surrogatepass")) > MAX_SHORTSTR_BYTES:
-        raise SimulationError(f"'{key}' is longer than {MAX_SHORTSTR_BYTES} bytes (UTF-8)")
+        raise SimulationError(
+            N_("'%(key)s' is longer than %(limit)s bytes (UTF-8)"),
+            key=key,
+            limit=MAX_SHORTSTR_BYTES,
+        )
     return value
 
 
@@ -123,20 +131,27 @@ def _number(
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SimulationError(f"'{key}' must be a number")
+        raise SimulationError(N_("'%(key)s' must be a number"), key=key)
     if isinstance(value, float) and not math.isfinite(value):
-        raise SimulationError(f"'{key}' must be a finite number")
+        raise SimulationError(N_("'%(key)s' must be a finite number"), key=key)
     if integer and value != int(value):
-        raise SimulationError(f"'{key}' must be a whole number")
+        raise SimulationError(N_("'%(key)s' must be a whole number"), key=key)
     if not low <= value <= high:
-        raise SimulationError(f"'{key}' must be between {low:g} and {high:g}")
+        raise SimulationError(
+            N_("'%(key)s' must be between %(low)s and %(high)s"),
+            key=key,
+            low=f"{low:g}",
+            high=f"{high:g}",
+        )
     return int(value) if integer else float(value)
 
 
 def _choice(options: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
     value = options.get(key, allowed[0])
     if value not in allowed:
-        raise SimulationError(f"'{key}' must be one of {', '.join(allowed)}")
+        raise SimulationError(
+            N_("'%(key)s' must be one of %(choices)s"), key=key, choices=", ".join(allowed)
+        )
     return value
 
 

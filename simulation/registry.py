@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from broker import Broker
+from broker.translatable import N_
 
 from .base import Simulation
 from .consumer import SimulatedConsumer
@@ -39,7 +40,7 @@ class Simulations:
         elif kind == "producer":
             checked, cls = producer_options(options), SimulatedProducer
         else:
-            raise SimulationError("'kind' must be 'consumer' or 'producer'")
+            raise SimulationError(N_("'kind' must be 'consumer' or 'producer'"))
         with self._lock:
             sim_id = next(self._ids)
         simulation = cls(self.broker, sim_id, checked)

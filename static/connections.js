@@ -4,6 +4,7 @@
 import { refresher } from "./lib/fragments.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 import { hasField, isClient, isFlow } from "./lib/vocabulary.js";
 
 const refresh = refresher(800);

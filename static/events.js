@@ -4,12 +4,14 @@
 
 import { api, paths } from "./lib/api.js";
 import { clear, h, payloadNode, showError } from "./lib/dom.js";
-import { fmtTime, jsonText } from "./lib/format.js";
+import { fmtNumber, fmtTime, jsonText } from "./lib/format.js";
+import { lang, t, tn } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
 import { unroutableReason } from "./lib/routing.js";
+import "./lib/title.js";
 import { eventTypes, isClient, isFlow, isProblem, isTopology } from "./lib/vocabulary.js";
-import { describeEvent, eventNames, eventWhere } from "./events/describe.js";
+import { describeEvent, eventLabel, eventNames, eventWhere } from "./events/describe.js";
 
 const MAX_KEPT = 3000;
 const MAX_SHOWN = 250;
@@ -34,9 +36,24 @@ let paused = false;
 let buffered = 0;
 const knownTypes = new Set(eventTypes());
 
+// The event's type as the broker names it (a student meets these names again in RabbitMQ's
+// tools), and in a translated page its name in that language beside it.
+const translated = () => lang() !== "en";
+
 function fillTypes() {
+  const chosen = typeSelect.value;
   clear(typeOptions);
-  for (const type of [...knownTypes].sort()) typeOptions.append(h("option", { value: type }, type));
+  for (const type of [...knownTypes].sort()) {
+    typeOptions.append(h("option", { value: type }, translated() ? t("%(type)s (%(name)s)", { type, name: eventLabel(type) }) : type));
+  }
+  typeSelect.value = chosen;
+}
+
+function typeCell(e) {
+  return [
+    h("span", { class: `event-type cat-${category(e.type)}` }, e.type),
+    translated() ? h("span", { class: "event-label" }, eventLabel(e.type)) : null,
+  ];
 }
 
 function matches(e) {
@@ -58,7 +75,7 @@ function row(e) {
     { class: `event cat-${category(e.type)}`, "data-type": e.type, "data-seq": String(e.seq) },
     h("td", { class: "num muted" }, String(e.seq)),
     h("td", { class: "time" }, fmtTime(e.time)),
-    h("td", {}, h("span", { class: `event-type cat-${category(e.type)}` }, e.type)),
+    h("td", { class: "event" }, typeCell(e)),
     h("td", { class: "where" }, eventWhere(e)),
     h("td", { class: "details" }, describeEvent(e)),
     h("td", {}, hasMessage ? h("button", { type: "button", class: "linkish", "data-message-id": String(e.message_id) }, `#${e.message_id}`) : ""),
@@ -74,9 +91,9 @@ function render() {
 }
 
 function showStatus(count = body.children.length) {
-  const parts = [`${count} shown of ${Math.min(events.length, MAX_KEPT)} kept`];
-  if (skipped) parts.push(`${skipped} passed too fast to list (pause, or filter, to read them all)`);
-  if (paused) parts.push(`paused, ${buffered} new event${buffered === 1 ? "" : "s"} waiting`);
+  const parts = [t("%(shown)s shown of %(kept)s kept", { shown: fmtNumber(count), kept: fmtNumber(Math.min(events.length, MAX_KEPT)) })];
+  if (skipped) parts.push(t("%(count)s passed too fast to list (pause, or filter, to read them all)", { count: fmtNumber(skipped) }));
+  if (paused) parts.push(tn("paused, %(n)s new event waiting", "paused, %(n)s new events waiting", buffered, { n: fmtNumber(buffered) }));
   status.textContent = parts.join(" · ");
 }
 
@@ -131,9 +148,12 @@ function flush() {
 typeSelect.addEventListener("change", render);
 entityInput.addEventListener("input", render);
 document.getElementById("filters").addEventListener("submit", (event) => event.preventDefault());
+const showPause = () => {
+  pauseButton.textContent = paused ? t("Resume") : t("Pause");
+};
 pauseButton.addEventListener("click", () => {
   paused = !paused;
-  pauseButton.textContent = paused ? "Resume" : "Pause";
+  showPause();
   pauseButton.setAttribute("aria-pressed", String(paused));
   buffered = 0;
   if (!paused) render();
@@ -151,23 +171,23 @@ const historyPanel = document.getElementById("history");
 const historyBody = document.getElementById("history-body");
 
 function historyStep(e, t0) {
-  const offset = e.time !== undefined && t0 !== undefined ? `+${Math.round((e.time - t0) * 1000)} ms` : "";
+  const offset = e.time !== undefined && t0 !== undefined ? `+${fmtNumber(Math.round((e.time - t0) * 1000))} ms` : "";
   const item = h(
     "li",
     { class: `step cat-${category(e.type)}`, "data-type": e.type },
-    h("div", { class: "step-head" }, h("span", { class: `event-type cat-${category(e.type)}` }, e.type), " ", h("span", { class: "muted" }, offset)),
+    h("div", { class: "step-head" }, typeCell(e), " ", h("span", { class: "muted" }, offset)),
     h("div", { class: "where" }, eventWhere(e)),
     h("div", { class: "details" }, describeEvent(e)),
   );
   if (e.type === "published" && e.message) {
     const props = e.message.properties || {};
-    if (Object.keys(props).length) item.append(h("div", { class: "muted" }, `properties ${jsonText(props)}`));
+    if (Object.keys(props).length) item.append(h("div", { class: "muted" }, t("properties %(properties)s", { properties: jsonText(props) })));
     item.append(payloadNode(e.message.payload, e.message.payload_encoding, 400));
   }
   if ((e.type === "routed" || e.type === "unroutable") && Array.isArray(e.trace) && e.trace.length) {
     const list = h("ul", { class: "trace-mini" });
-    for (const t of e.trace.slice(0, 12)) {
-      list.append(h("li", { class: t.matched ? "match" : "miss" }, `${t.matched ? "✓" : "✗"} ${t.destination_type || "queue"} ${t.destination} `, h("code", { class: "key" }, t.routing_key ?? ""), t.matched ? "" : `: ${t.reason || ""}`));
+    for (const entry of e.trace.slice(0, 12)) {
+      list.append(traceStep(entry));
     }
     item.append(list);
   }
@@ -175,23 +195,47 @@ function historyStep(e, t0) {
   return item;
 }
 
+/** One binding a message's routing checked: matched, or why not. */
+function traceStep(entry) {
+  const kind = entry.destination_type === "exchange" ? t("exchange") : t("queue");
+  return h(
+    "li",
+    { class: entry.matched ? "match" : "miss" },
+    `${entry.matched ? "✓" : "✗"} ${kind} ${entry.destination} `,
+    h("code", { class: "key" }, entry.routing_key ?? ""),
+    entry.matched ? "" : `: ${entry.reason || ""}`,
+  );
+}
+
 const layout = document.querySelector(".events-layout");
+let history = null; // the message whose story is shown: {id, steps} (steps null while loading)
+
+function drawHistory() {
+  if (!history) return;
+  const { steps } = history;
+  if (steps === null) {
+    clear(historyBody).append(h("p", { class: "muted" }, t("loading…")));
+  } else if (!steps.length) {
+    clear(historyBody).append(h("p", { class: "muted" }, t("No events kept for this message (the broker keeps the most recent ones).")));
+  } else {
+    const t0 = steps[0].time;
+    clear(historyBody).append(h("ol", { class: "timeline" }, steps.map((e) => historyStep(e, t0))));
+  }
+}
 
 async function showHistory(id) {
   historyPanel.hidden = false;
   layout.classList.add("with-history");
   document.getElementById("history-id").textContent = `#${id}`;
-  clear(historyBody).append(h("p", { class: "muted" }, "loading…"));
+  history = { id, steps: null };
+  drawHistory();
   try {
-    const steps = (await api("GET", paths.history(id))) || [];
-    const list = Array.isArray(steps) ? steps : steps.events || [];
-    if (!list.length) {
-      clear(historyBody).append(h("p", { class: "muted" }, "No events kept for this message (the broker keeps the most recent ones)."));
-      return;
-    }
-    const t0 = list[0].time;
-    clear(historyBody).append(h("ol", { class: "timeline" }, list.map((e) => historyStep(e, t0))));
+    const answer = (await api("GET", paths.history(id))) || [];
+    if (history?.id !== id) return;
+    history.steps = Array.isArray(answer) ? answer : answer.events || [];
+    drawHistory();
   } catch (error) {
+    history = null;
     showError(historyBody, error);
   }
 }
@@ -201,12 +245,25 @@ body.addEventListener("click", (event) => {
   if (button) showHistory(button.dataset.messageId);
 });
 document.getElementById("history-close").addEventListener("click", () => {
+  history = null;
   historyPanel.hidden = true;
   layout.classList.remove("with-history");
 });
 
 const wanted = new URLSearchParams(location.search).get("message");
 if (wanted && /^\d+$/.test(wanted)) showHistory(wanted);
+
+// --- a language switch: everything this page wrote, said again -------------------------------------
+
+document.addEventListener("ql-language", () => {
+  for (const group of document.querySelectorAll("#filters optgroup[data-i18n-label]")) {
+    group.label = t(group.dataset.i18nLabel);
+  }
+  fillTypes();
+  showPause();
+  render();
+  drawHistory();
+});
 
 // --- live --------------------------------------------------------------------------------------------
 

@@ -3,14 +3,16 @@
 // binding the exchange checked, whether it matched, and if not, why not.
 
 import { ApiError, api, pages, paths } from "./lib/api.js";
-import { clear, h, showError, showOk } from "./lib/dom.js";
-import { fmtTime } from "./lib/format.js";
+import { clear, h, keepDrawn, phrase, showError, showOk } from "./lib/dom.js";
+import { fmtNumber, fmtRate, fmtTime } from "./lib/format.js";
 import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
+import { t } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
 import { traceLoader, unroutableReason } from "./lib/routing.js";
 import { simulationList } from "./lib/simulations.js";
+import "./lib/title.js";
 import { isTopology } from "./lib/vocabulary.js";
 
 const VHOST = document.body.dataset.vhost || "/";
@@ -65,9 +67,9 @@ onSubmit(publishForm, publishResult, async (form) => {
   const routingKey = value(form, "routing_key");
   const payload = value(form, "payload");
   const props = properties(form);
-  const count = numberValue(form, "count", "count") ?? 1;
+  const count = numberValue(form, "count", () => t("count")) ?? 1;
   if (count > 1) {
-    const rate = numberValue(form, "rate", "rate") ?? 5;
+    const rate = numberValue(form, "rate", () => t("rate/s")) ?? 5;
     const { headers = {}, ...otherProperties } = props;
     const sim = await api("POST", paths.simulations(), {
       kind: "producer",
@@ -80,7 +82,7 @@ onSubmit(publishForm, publishResult, async (form) => {
       headers,
       properties: otherProperties,
     });
-    showOk(publishResult, `Started a simulated producer: ${count} messages at ${rate}/s.`);
+    showOk(publishResult, () => t("Started a simulated producer: %(count)s messages at %(rate)s.", { count: fmtNumber(count), rate: fmtRate(rate) }));
     if (sim) producerSims.add(sim);
     return;
   }
@@ -91,26 +93,30 @@ onSubmit(publishForm, publishResult, async (form) => {
     properties: props,
     mandatory: checked(form, "mandatory"),
   });
-  const idNote = result?.message_id !== undefined && result?.message_id !== null ? ` (message ${result.message_id})` : "";
+  const id = result?.message_id;
+  const known = id !== undefined && id !== null;
   if (result?.routed) {
     const queues = result.queues || [];
-    showOk(
-      publishResult,
-      `Routed${idNote} to `,
-      ...queues.flatMap((q, i) => [i ? ", " : "", h("a", { href: pages.queue(VHOST, q), class: "entity-link" }, q)]),
-      queues.length ? "." : "its queues.",
-    );
+    showOk(publishResult, () => {
+      const links = queues.flatMap((q, i) => [i ? t(", ") : "", h("a", { href: pages.queue(VHOST, q), class: "entity-link" }, q)]);
+      const said = known ? t("Routed (message %(id)s) to %(queues)s.") : t("Routed to %(queues)s.");
+      return phrase(said, { id: String(id), queues: queues.length ? h("span", {}, links) : t("its queues") });
+    });
   } else {
-    clear(publishResult).append(
-      h(
-        "div",
-        { class: "notice warn", role: "status" },
-        h("strong", {}, "Unroutable"),
-        `${idNote}: no binding matched${checked(form, "mandatory") ? ", so it was returned to the publisher" : ", so it was dropped"}.`,
-        h("div", { class: "reason", "data-reason-for": String(result?.message_id ?? "") }),
-      ),
-    );
-    if (result?.message_id !== undefined) waiting.set(result.message_id, publishResult);
+    const mandatory = checked(form, "mandatory");
+    const reason = h("div", { class: "reason", "data-reason-for": String(id ?? "") });
+    keepDrawn(publishResult, () => {
+      const said = mandatory
+        ? known
+          ? t("Unroutable (message %(id)s): no binding matched, so it was returned to the publisher.", { id })
+          : t("Unroutable: no binding matched, so it was returned to the publisher.")
+        : known
+          ? t("Unroutable (message %(id)s): no binding matched, so it was dropped.", { id })
+          : t("Unroutable: no binding matched, so it was dropped.");
+      if (reasons.has(id)) reason.textContent = t("Why: %(reason)s", { reason: reasons.get(id) });
+      return h("div", { class: "notice warn", role: "status" }, said, reason);
+    });
+    if (known) waiting.set(id, publishResult);
     explainWaiting();
   }
 });
@@ -122,7 +128,7 @@ function explainWaiting() {
     const reason = reasons.get(id);
     if (reason === undefined) continue;
     const slot = area.querySelector("[data-reason-for]");
-    if (slot && slot.dataset.reasonFor === String(id)) slot.textContent = `Why: ${reason}`;
+    if (slot && slot.dataset.reasonFor === String(id)) slot.textContent = t("Why: %(reason)s", { reason });
     waiting.delete(id);
   }
 }
@@ -131,21 +137,44 @@ function explainWaiting() {
 
 if (bindForm) {
   const kindSelect = bindForm.elements.namedItem("destination_type");
+  const destination = bindForm.elements.namedItem("destination");
+  const showPlaceholder = () => {
+    destination.placeholder = kindSelect.value === "exchange" ? t("exchange name") : t("queue name");
+  };
   kindSelect.addEventListener("change", () => {
-    bindForm.elements.namedItem("destination").placeholder = `${kindSelect.value} name`;
+    showPlaceholder();
     fillDestinations();
   });
+  document.addEventListener("ql-language", showPlaceholder);
 
   onSubmit(bindForm, bindResult, async (form) => {
     const kind = value(form, "destination_type");
     const destination = value(form, "destination");
-    if (!destination) throw new ApiError({ reason: "Choose where the binding leads", hint: `Type a ${kind} name.` });
+    if (!destination) {
+      throw new ApiError({
+        words: () => ({
+          reason: t("Choose where the binding leads"),
+          hint: kind === "exchange" ? t("Type an exchange name.") : t("Type a queue name."),
+        }),
+      });
+    }
     const args = readKV(form.querySelector('fieldset[data-kv="arguments"]'));
     const xMatch = form.elements.namedItem("x-match");
     if (xMatch) args["x-match"] = xMatch.value;
     const routingKey = form.elements.namedItem("routing_key") ? value(form, "routing_key") : "";
     await api("POST", paths.bind(VHOST, NAME, kind, destination), { routing_key: routingKey, arguments: args });
-    showOk(bindResult, `Bound ${kind} `, h("a", { href: kind === "queue" ? pages.queue(VHOST, destination) : pages.exchange(VHOST, destination), class: "entity-link" }, destination), routingKey ? ` with key ${routingKey}.` : ".");
+    showOk(bindResult, () => {
+      const link = h("a", { href: kind === "queue" ? pages.queue(VHOST, destination) : pages.exchange(VHOST, destination), class: "entity-link" }, destination);
+      const said =
+        kind === "queue"
+          ? routingKey
+            ? t("Bound queue %(name)s with key %(key)s.")
+            : t("Bound queue %(name)s.")
+          : routingKey
+            ? t("Bound exchange %(name)s with key %(key)s.")
+            : t("Bound exchange %(name)s.");
+      return phrase(said, { name: link, key: routingKey });
+    });
     refresh();
   });
 
@@ -156,7 +185,11 @@ if (bindForm) {
     confirmThen(button, async () => {
       try {
         await api("DELETE", paths.unbind(VHOST, NAME, destinationType, destination, props));
-        showOk(unbindResult, `Removed the binding to ${destinationType} ${destination}.`);
+        showOk(unbindResult, () =>
+          destinationType === "exchange"
+            ? t("Removed the binding to exchange %(name)s.", { name: destination })
+            : t("Removed the binding to queue %(name)s.", { name: destination }),
+        );
         refresh();
       } catch (error) {
         showError(unbindResult, error);
@@ -183,7 +216,7 @@ deleteButton?.addEventListener("click", () =>
     const area = document.getElementById("delete-result");
     try {
       await api("DELETE", paths.exchange(VHOST, NAME));
-      showOk(area, "Deleted. Its bindings went with it.");
+      showOk(area, () => t("Deleted. Its bindings went with it."));
     } catch (error) {
       showError(area, error);
     }
@@ -199,14 +232,15 @@ function traceHead(e) {
     { class: "trace-head" },
     h("span", { class: "muted" }, fmtTime(e.time)),
     " ",
-    h("a", { href: `/events?message=${encodeURIComponent(e.message_id)}`, class: "entity-link" }, `message ${e.message_id}`),
-    " key ",
-    h("code", { class: "key" }, e.routing_key ?? ""),
+    ...phrase(t("%(message)s key %(key)s"), {
+      message: h("a", { href: `/events?message=${encodeURIComponent(e.message_id)}`, class: "entity-link" }, t("message %(id)s", { id: e.message_id })),
+      key: h("code", { class: "key" }, e.routing_key ?? ""),
+    }),
     e.cause && e.cause !== "published" ? h("span", { class: "badge badge-dead-letter" }, e.cause) : null,
     " ",
     routed
       ? h("span", { class: "badge badge-ok" }, `→ ${(e.queues || []).join(", ")}`)
-      : h("span", { class: "badge badge-error" }, "unroutable"),
+      : h("span", { class: "badge badge-error" }, t("unroutable")),
   );
 }
 
@@ -215,63 +249,79 @@ function traceBody(e) {
   const traced = Array.isArray(e.trace) && e.trace.length > 0;
   if (e.type === "unroutable" && !traced) parts.push(h("div", { class: "reason" }, unroutableReason(e)));
   if (!Array.isArray(e.trace)) {
-    parts.push(h("p", { class: "muted trace-pending" }, "checking the bindings…"));
+    parts.push(h("p", { class: "muted trace-pending" }, t("checking the bindings…")));
     return parts;
   }
   const trace = e.trace;
   if (!trace.length) return parts;
-  const rows = trace.slice(0, MAX_TRACE_ROWS).map((t) =>
+  const rows = trace.slice(0, MAX_TRACE_ROWS).map((entry) =>
     h(
       "tr",
-      { class: t.matched ? "match" : "miss" },
-      h("td", { class: "mark", "aria-label": t.matched ? "matched" : "did not match" }, t.matched ? "✓" : "✗"),
-      h("td", {}, h("span", { class: "kind" }, t.destination_type || "queue"), " ", t.destination ?? ""),
-      h("td", {}, h("code", { class: "key" }, t.routing_key ?? ""), Object.keys(t.arguments || {}).length ? ` ${JSON.stringify(t.arguments)}` : ""),
-      h("td", { class: "why" }, t.matched ? "matched" : t.reason || "did not match"),
+      { class: entry.matched ? "match" : "miss" },
+      h("td", { class: "mark", "aria-label": entry.matched ? t("matched") : t("did not match") }, entry.matched ? "✓" : "✗"),
+      h("td", {}, h("span", { class: "kind" }, entry.destination_type === "exchange" ? t("exchange") : t("queue")), " ", entry.destination ?? ""),
+      h("td", {}, h("code", { class: "key" }, entry.routing_key ?? ""), Object.keys(entry.arguments || {}).length ? ` ${JSON.stringify(entry.arguments)}` : ""),
+      h("td", { class: "why" }, entry.matched ? t("matched") : entry.reason || t("did not match")),
     ),
   );
   parts.push(
     h(
       "table",
       { class: "data trace-table" },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ""), h("th", { scope: "col" }, "binding to"), h("th", { scope: "col" }, "key / arguments"), h("th", { scope: "col" }, "why"))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, ""),
+          h("th", { scope: "col" }, t("binding to")),
+          h("th", { scope: "col" }, t("key / arguments")),
+          h("th", { scope: "col" }, t("why")),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
   );
-  if (trace.length > MAX_TRACE_ROWS) parts.push(h("p", { class: "muted" }, `… and ${trace.length - MAX_TRACE_ROWS} more bindings`));
+  if (trace.length > MAX_TRACE_ROWS) {
+    parts.push(h("p", { class: "muted" }, t("… and %(count)s more bindings", { count: fmtNumber(trace.length - MAX_TRACE_ROWS) })));
+  }
   return parts;
 }
 
+const drawTrace = new WeakMap(); // a trace's <li> → draws it again (after a language switch)
+
 function addTrace(e) {
   traceNone.hidden = true;
-  const body = h("div", { class: "trace-body" }, traceBody(e));
-  const item = h(
-    "li",
-    { class: `trace ${e.type === "routed" ? "trace-routed" : "trace-unroutable"}`, "data-message-id": String(e.message_id) },
-    traceHead(e),
-    body,
-  );
-  traceList.prepend(item);
-  while (traceList.children.length > MAX_TRACES) traceList.lastElementChild.remove();
-  const show = (full) => {
-    if (full.type === "unroutable" && Array.isArray(full.trace)) {
-      reasons.set(full.message_id, unroutableReason(full));
-      if (reasons.size > 200) reasons.delete(reasons.keys().next().value);
-      explainWaiting();
-    }
-    if (!item.isConnected) return;
-    if (Array.isArray(full.trace)) {
-      body.replaceChildren(...traceBody(full));
-      return;
-    }
+  const item = h("li", {
+    class: `trace ${e.type === "routed" ? "trace-routed" : "trace-unroutable"}`,
+    "data-message-id": String(e.message_id),
+  });
+  let full = null; // the event with its trace, or without one when it could not be fetched
+  const body = () => {
+    if (full === null || Array.isArray(full.trace)) return traceBody(full || e);
     // Too many messages to fetch every trace: fetch this one when asked.
-    const why = h("button", { type: "button", class: "small ghost" }, "check each binding");
+    const why = h("button", { type: "button", class: "small ghost" }, t("check each binding"));
     why.addEventListener("click", () => {
       why.disabled = true;
       withTrace.now(e).then(show);
     });
-    body.replaceChildren(...(e.type === "unroutable" ? [h("div", { class: "reason" }, unroutableReason(e))] : []), why);
+    return [...(e.type === "unroutable" ? [h("div", { class: "reason" }, unroutableReason(e))] : []), why];
   };
+  const draw = () => item.replaceChildren(traceHead(e), h("div", { class: "trace-body" }, body()));
+  const show = (answer) => {
+    if (answer.type === "unroutable" && Array.isArray(answer.trace)) {
+      reasons.set(answer.message_id, unroutableReason(answer));
+      if (reasons.size > 200) reasons.delete(reasons.keys().next().value);
+      explainWaiting();
+    }
+    full = answer;
+    if (item.isConnected) draw();
+  };
+  draw();
+  drawTrace.set(item, draw);
+  traceList.prepend(item);
+  while (traceList.children.length > MAX_TRACES) traceList.lastElementChild.remove();
   withTrace(e, () => item.isConnected).then(show);
 }
 
@@ -321,6 +371,11 @@ function noteName(e) {
 
 const COUNTED = new Set(["published", "routed", "unroutable"]); // the exchange's counters
 const changesFragments = (type) => isTopology(type) || COUNTED.has(type);
+
+// A language switch: the traces, said again (results and lists redraw themselves).
+document.addEventListener("ql-language", () => {
+  for (const item of traceList.children) drawTrace.get(item)?.();
+});
 
 connectLive({
   onSnapshot(frame) {

@@ -3,11 +3,13 @@
 // change to exchanges, bindings or their counters.
 
 import { ApiError, api, pages, paths } from "./lib/api.js";
-import { h, showError, showOk } from "./lib/dom.js";
+import { h, phrase, showError, showOk } from "./lib/dom.js";
 import { checked, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
+import { t } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 import { isTopology } from "./lib/vocabulary.js";
 
 const VHOST = document.body.dataset.vhost || "/";
@@ -21,7 +23,12 @@ const changesTable = (type) => isTopology(type) || COUNTED.has(type);
 onSubmit(form, declareResult, async () => {
   const name = value(form, "name");
   if (!name.trim()) {
-    throw new ApiError({ reason: "An exchange needs a name", hint: "The nameless one is the default exchange, which always exists." });
+    throw new ApiError({
+      words: () => ({
+        reason: t("An exchange needs a name"),
+        hint: t("The nameless one is the default exchange, which always exists."),
+      }),
+    });
   }
   const type = value(form, "type");
   const args = readKV(form.querySelector('fieldset[data-kv="arguments"]'));
@@ -34,7 +41,12 @@ onSubmit(form, declareResult, async () => {
     internal: checked(form, "internal"),
     arguments: args,
   });
-  showOk(declareResult, "Declared ", h("a", { href: pages.exchange(VHOST, name), class: "entity-link" }, name), ` (${type}). Next: bind a queue to it.`);
+  showOk(declareResult, () =>
+    phrase(t("Declared %(name)s (%(type)s). Next: bind a queue to it."), {
+      name: h("a", { href: pages.exchange(VHOST, name), class: "entity-link" }, name),
+      type,
+    }),
+  );
   form.elements.namedItem("name").value = "";
   refresh();
 });
@@ -46,7 +58,7 @@ document.getElementById("exchanges-table").addEventListener("click", (event) => 
   confirmThen(button, async () => {
     try {
       await api("DELETE", paths.exchange(VHOST, name));
-      showOk(deleteResult, `Deleted exchange ${name} and its bindings.`);
+      showOk(deleteResult, () => t("Deleted exchange %(name)s and its bindings.", { name }));
       refresh();
     } catch (error) {
       showError(deleteResult, error);

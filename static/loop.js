@@ -10,10 +10,15 @@
 // <body data-loop-live> is "connecting", "open" (a snapshot is drawn) or "closed"; tests wait for
 // body[data-loop-live="open"]. <body data-loop-mode> is the gate's mode, data-loop-steps its count,
 // data-loop-generation the loop's number (it changes with "New loop").
+//
+// Language: every text is said at each draw (t(), loop/words.js: the loop's own texts come as
+// English with their messages beside them), so on `ql-language` the page draws everything
+// again, says the log's lines and its notices again, and stays the same page (no reload).
 
 import { connectLive } from "./lib/live.js";
+import { t } from "./lib/i18n.js";
 import "./lib/projector.js";
-import { Demos, renderCodeMarks, showDemoCode } from "./loop/code.js";
+import { Demos, renderCodeMarks, showDemoCode, showDemoTitle } from "./loop/code.js";
 import { setControlResult, wireControls, wireDemos, wireLog, wirePublish } from "./loop/controls.js";
 import {
   renderControls,
@@ -25,9 +30,10 @@ import {
   updateCountdowns,
 } from "./loop/draw.js";
 import { renderLag } from "./loop/lag.js";
-import { flushLog } from "./loop/log.js";
+import { flushLog, relabelLog } from "./loop/log.js";
 import { LoopModel } from "./loop/model.js";
 import { renderMessages, renderTasks } from "./loop/tasks.js";
+import { sayAgain } from "./loop/words.js";
 
 const $ = (id) => document.getElementById(id);
 const demos = new Demos(JSON.parse($("demo-data").textContent));
@@ -88,7 +94,7 @@ function selectTask(name) {
       row.scrollIntoView({ block: "nearest", behavior: "smooth" });
       setControlResult(null);
     } else {
-      setControlResult(`task ${name} is not in the list (it finished a while ago, or has not started yet)`, "warn");
+      setControlResult(() => t("task %(task)s is not in the list (it finished a while ago, or has not started yet)", { task: name }), "warn");
     }
   });
 }
@@ -139,6 +145,23 @@ function trackStickyOffsets() {
   }
 }
 
+// --- language: a switch in place --------------------------------------------------------------
+
+const LIVE_TEXT = () => t("loop live");
+
+function wireLanguage() {
+  document.addEventListener("ql-language", () => {
+    const demo = demos.byName.get(view.selectedDemo);
+    if (demo) showDemoTitle(demo);
+    relabelLog();
+    sayAgain();
+    // The header's status, which live.js wrote when the socket opened.
+    const status = document.getElementById("live-status");
+    if (status && document.body.dataset.loopLive === "open") status.textContent = LIVE_TEXT();
+    model.touch("all");
+  });
+}
+
 // --- start --------------------------------------------------------------------------------------
 
 trackStickyOffsets();
@@ -147,6 +170,7 @@ wireDemos(model, selectDemo);
 wireSelection();
 wirePublish(QUEUE);
 wireLog();
+wireLanguage();
 selectDemo(demos.list[0]?.name);
 setInterval(() => updateCountdowns(model), 100);
 setInterval(() => model.touch("lag"), 1000);
@@ -154,7 +178,8 @@ document.addEventListener("ql-projector", () => model.touch("lag"));
 model.touch("all");
 connectLive({
   path: "/ws/loop",
-  openText: "loop live",
+  // Read when the socket opens (live.js sets it as text): in the language of that moment.
+  openText: { toString: LIVE_TEXT },
   onSnapshot: (frame) => {
     model.applySnapshot(frame);
     document.body.dataset.loopGeneration = String(frame.generation);

@@ -2,6 +2,7 @@
 
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 
 const meta = document.querySelector('meta[name="ql-entity"]');
 const kind = meta?.content;

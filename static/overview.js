@@ -5,8 +5,10 @@
 
 import { LineChart } from "./lib/chart.js";
 import { fmtNumber, fmtRate } from "./lib/format.js";
+import { t } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 import { Animator } from "./overview/animation.js";
 import { Diagram, drawLegend } from "./overview/draw.js";
 import { layout } from "./overview/layout.js";
@@ -18,10 +20,10 @@ const showSystem = document.getElementById("show-system");
 const animateBox = document.getElementById("animate");
 
 const SERIES = [
-  { key: "published", label: "published" },
-  { key: "delivered", label: "delivered" },
-  { key: "acked", label: "acked" },
-  { key: "unroutable", label: "unroutable" },
+  { key: "published", label: () => t("published") },
+  { key: "delivered", label: () => t("delivered") },
+  { key: "acked", label: () => t("acked") },
+  { key: "unroutable", label: () => t("unroutable") },
 ];
 
 const model = new Topology();
@@ -36,7 +38,7 @@ const animator = new Animator(diagram, {
   samplingNote: document.getElementById("sampling"),
   onUnroutable: (e) => unroutable.showOnDiagram(e),
 });
-const chart = new LineChart(document.getElementById("rates"), SERIES, { unit: "/s" });
+const chart = new LineChart(document.getElementById("rates"), SERIES, { perSecond: true });
 const rates = new RateMeter(SERIES.map(({ key }) => key));
 
 let drawPending = false;
@@ -62,13 +64,20 @@ function showTotals() {
   }
 }
 
+let lastRates = null;
+
+function showRates() {
+  for (const { key } of SERIES) {
+    const el = document.querySelector(`[data-rate="${key}"]`);
+    if (el) el.textContent = fmtRate(lastRates?.[key] ?? 0);
+  }
+}
+
 function sampleRates() {
   const sample = rates.sample(model.totals);
   if (!sample) return;
-  for (const { key } of SERIES) {
-    const el = document.querySelector(`[data-rate="${key}"]`);
-    if (el) el.textContent = fmtRate(sample[key]);
-  }
+  lastRates = sample;
+  showRates();
   chart.push(sample);
 }
 
@@ -103,6 +112,16 @@ setInterval(() => {
   sampleRates();
   animator.tick();
 }, 1000);
+
+// A language switch: everything this page wrote, said again (the chart redraws itself).
+document.addEventListener("ql-language", () => {
+  drawLegend(document.getElementById("legend"));
+  showTotals();
+  showRates();
+  draw();
+  unroutable.redraw();
+  animator.showSampling();
+});
 
 drawLegend(document.getElementById("legend"));
 connectLive({ onSnapshot, onBatch });

@@ -5,13 +5,15 @@
 
 import { api, exchangeLabel, paths } from "./lib/api.js";
 import { LineChart } from "./lib/chart.js";
-import { clear, h, payloadNode, showError, showOk } from "./lib/dom.js";
+import { h, payloadNode, showError, showOk } from "./lib/dom.js";
 import { fmtNumber, jsonText } from "./lib/format.js";
 import { numberValue, onSubmit, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
+import { t, tn } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
 import { simulationList } from "./lib/simulations.js";
+import "./lib/title.js";
 
 const VHOST = document.body.dataset.vhost || "/";
 const NAME = document.querySelector('meta[name="ql-entity"]').dataset.name;
@@ -25,8 +27,8 @@ const counts = {
 const chart = new LineChart(
   document.getElementById("depth-chart"),
   [
-    { key: "ready", label: "ready" },
-    { key: "unacked", label: "unacked" },
+    { key: "ready", label: () => t("ready") },
+    { key: "unacked", label: () => t("unacked") },
   ],
   { stacked: true, height: 130 },
 );
@@ -43,11 +45,12 @@ chart.push({ ready: counts.ready, unacked: counts.unacked });
 // --- get -------------------------------------------------------------------------------------------
 
 const AFTER = {
-  ack_requeue_false: "Acked: it is gone from the queue.",
-  ack_requeue_true: "Nacked with requeue: it is back in its place, marked redelivered.",
-  nack_requeue_true: "Nacked with requeue: it is back in its place, marked redelivered.",
-  reject_requeue_true: "Rejected with requeue: it is back in its place, marked redelivered.",
-  reject_requeue_false: "Rejected without requeue: dead-lettered if the queue has x-dead-letter-exchange, otherwise dropped.",
+  ack_requeue_false: () => t("Acked: it is gone from the queue."),
+  ack_requeue_true: () => t("Nacked with requeue: it is back in its place, marked redelivered."),
+  nack_requeue_true: () => t("Nacked with requeue: it is back in its place, marked redelivered."),
+  reject_requeue_true: () => t("Rejected with requeue: it is back in its place, marked redelivered."),
+  reject_requeue_false: () =>
+    t("Rejected without requeue: dead-lettered if the queue has x-dead-letter-exchange, otherwise dropped."),
 };
 
 function messageItem(m, index) {
@@ -55,7 +58,7 @@ function messageItem(m, index) {
   const propRows = [];
   for (const [key, val] of Object.entries(props)) {
     if (key === "headers" && val && typeof val === "object") {
-      for (const [hk, hv] of Object.entries(val)) propRows.push(h("dt", {}, `header ${hk}`), h("dd", {}, jsonText(hv)));
+      for (const [hk, hv] of Object.entries(val)) propRows.push(h("dt", {}, t("header %(name)s", { name: hk })), h("dd", {}, jsonText(hv)));
     } else {
       propRows.push(h("dt", {}, key), h("dd", {}, jsonText(val)));
     }
@@ -68,17 +71,17 @@ function messageItem(m, index) {
       { class: "message-head" },
       h("span", { class: "message-pos" }, `#${index + 1}`),
       m.redelivered
-        ? h("span", { class: "badge badge-redelivered", title: "delivered before and put back" }, "redelivered: true")
-        : h("span", { class: "badge", title: "first time anyone got this message" }, "redelivered: false"),
-      h("span", { class: "muted" }, "from"),
+        ? h("span", { class: "badge badge-redelivered", title: t("delivered before and put back") }, "redelivered: true")
+        : h("span", { class: "badge", title: t("first time anyone got this message") }, "redelivered: false"),
+      h("span", { class: "muted" }, t("from")),
       " ",
       exchangeLabel(m.exchange ?? ""),
       " ",
-      h("span", { class: "muted" }, "key"),
+      h("span", { class: "muted" }, t("key")),
       " ",
       h("code", { class: "key" }, m.routing_key ?? ""),
       " ",
-      h("span", { class: "muted" }, `${fmtNumber(m.message_count ?? 0)} left`),
+      h("span", { class: "muted" }, t("%(count)s left", { count: fmtNumber(m.message_count ?? 0) })),
     ),
     propRows.length ? h("dl", { class: "props-list" }, propRows) : null,
     payloadNode(m.payload, m.payload_encoding),
@@ -88,18 +91,21 @@ function messageItem(m, index) {
 const getForm = document.getElementById("get");
 const getResult = document.getElementById("get-result");
 const getMessages = document.getElementById("get-messages");
+let got = []; // the messages of the last get, drawn again after a language switch
+const drawGot = () => getMessages.replaceChildren(...got.map((m, i) => messageItem(m, i)));
 onSubmit(getForm, getResult, async (form) => {
   const ackmode = value(form, "ackmode");
-  const count = numberValue(form, "count", "count") ?? 1;
-  const messages = (await api("POST", paths.get(VHOST, NAME), { count, ackmode, encoding: "auto" })) || [];
-  clear(getMessages);
-  if (!messages.length) {
-    showOk(getResult, "The queue has no ready messages (basic.get-empty).");
+  const count = numberValue(form, "count", () => t("Count")) ?? 1;
+  got = (await api("POST", paths.get(VHOST, NAME), { count, ackmode, encoding: "auto" })) || [];
+  drawGot();
+  if (!got.length) {
+    showOk(getResult, () => t("The queue has no ready messages (basic.get-empty)."));
     return;
   }
-  showOk(getResult, `Got ${messages.length} message${messages.length === 1 ? "" : "s"}. ${AFTER[ackmode] || ""}`);
-  messages.forEach((m, i) => getMessages.append(messageItem(m, i)));
+  const n = got.length;
+  showOk(getResult, () => [tn("Got %(n)s message.", "Got %(n)s messages.", n, { n: fmtNumber(n) }), AFTER[ackmode]?.() || ""].join(" "));
 });
+document.addEventListener("ql-language", drawGot);
 
 // --- publish ---------------------------------------------------------------------------------------
 
@@ -109,7 +115,7 @@ onSubmit(publishForm, publishResult, async (form) => {
   const properties = {};
   const expiration = value(form, "expiration").trim();
   if (expiration) properties.expiration = expiration;
-  const priority = form.elements.namedItem("priority") ? numberValue(form, "priority", "priority") : undefined;
+  const priority = form.elements.namedItem("priority") ? numberValue(form, "priority", () => t("priority")) : undefined;
   if (priority !== undefined) properties.priority = priority;
   const result = await api("POST", paths.publish(VHOST, ""), {
     routing_key: NAME,
@@ -117,8 +123,12 @@ onSubmit(publishForm, publishResult, async (form) => {
     payload_encoding: "string",
     properties,
   });
-  if (result && result.routed === false) showError(publishResult, { reason: "Unroutable", hint: "This queue no longer exists." });
-  else showOk(publishResult, `Published${result?.message_id !== undefined ? ` message ${result.message_id}` : ""}.`);
+  const id = result?.message_id;
+  if (result && result.routed === false) {
+    showError(publishResult, { words: () => ({ reason: t("Unroutable"), hint: t("This queue no longer exists.") }) });
+  } else {
+    showOk(publishResult, () => (id !== undefined ? t("Published message %(id)s.", { id }) : t("Published.")));
+  }
 });
 
 // --- purge / delete --------------------------------------------------------------------------------
@@ -129,7 +139,7 @@ purgeButton.addEventListener("click", () =>
   confirmThen(purgeButton, async () => {
     try {
       await api("DELETE", paths.contents(VHOST, NAME));
-      showOk(adminResult, "Purged: the ready messages are gone. Unacked ones stay with their consumers.");
+      showOk(adminResult, () => t("Purged: the ready messages are gone. Unacked ones stay with their consumers."));
     } catch (error) {
       showError(adminResult, error);
     }
@@ -140,7 +150,7 @@ deleteButton.addEventListener("click", () =>
   confirmThen(deleteButton, async () => {
     try {
       await api("DELETE", paths.queue(VHOST, NAME));
-      showOk(adminResult, "Deleted.");
+      showOk(adminResult, () => t("Deleted."));
     } catch (error) {
       showError(adminResult, error);
     }
@@ -158,25 +168,25 @@ const consumerSims = simulationList({
   resultBox: simResult,
   onStopped: (sim) => {
     if (sim.state === "running") {
-      showOk(simResult, "Stopped: its connection closed, so its unacked messages went back to the queue.");
+      showOk(simResult, () => t("Stopped: its connection closed, so its unacked messages went back to the queue."));
     }
   },
 });
 
 onSubmit(simForm, simResult, async (form) => {
-  const failure = numberValue(form, "failure_rate", "failure rate") ?? 0;
+  const failure = numberValue(form, "failure_rate", () => t("Failure rate (%)")) ?? 0;
   const sim = await api("POST", paths.simulations(), {
     kind: "consumer",
     vhost: VHOST,
     queue: NAME,
     ack_mode: value(form, "ack_mode"),
-    prefetch: numberValue(form, "prefetch", "prefetch") ?? 1,
-    priority: numberValue(form, "priority", "priority") ?? 0,
-    processing_ms: numberValue(form, "processing_ms", "processing time") ?? 0,
+    prefetch: numberValue(form, "prefetch", () => t("Prefetch")) ?? 1,
+    priority: numberValue(form, "priority", () => t("Priority")) ?? 0,
+    processing_ms: numberValue(form, "processing_ms", () => t("Processing time (ms)")) ?? 0,
     failure_rate: Math.max(0, Math.min(1, failure / 100)),
     on_failure: value(form, "on_failure"),
   });
-  showOk(simResult, "Started a simulated consumer. Watch its unacked count, and the acks.");
+  showOk(simResult, () => t("Started a simulated consumer. Watch its unacked count, and the acks."));
   consumerSims.add(sim);
   refresh();
 });

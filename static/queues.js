@@ -3,12 +3,14 @@
 // server-drawn fragment that htmx reloads when the live stream reports a change.
 
 import { ApiError, api, pages, paths } from "./lib/api.js";
-import { h, showError, showOk } from "./lib/dom.js";
+import { h, phrase, showError, showOk } from "./lib/dom.js";
 import { fmtNumber } from "./lib/format.js";
 import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
+import { t } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
 import "./lib/projector.js";
+import "./lib/title.js";
 import { hasField, isClient, isTopology } from "./lib/vocabulary.js";
 
 const VHOST = document.body.dataset.vhost || "/";
@@ -29,8 +31,10 @@ onSubmit(form, declareResult, async () => {
   const name = value(form, "name");
   if (!name.trim()) {
     throw new ApiError({
-      reason: "Give the queue a name",
-      hint: "AMQP clients may leave it empty to get a server-named queue (amq.gen-…); here, name it so you can find it.",
+      words: () => ({
+        reason: t("Give the queue a name"),
+        hint: t("AMQP clients may leave it empty to get a server-named queue (amq.gen-…); here, name it so you can find it."),
+      }),
     });
   }
   const args = readKV(form.querySelector('fieldset[data-kv="arguments"]'));
@@ -48,7 +52,11 @@ onSubmit(form, declareResult, async () => {
     auto_delete: checked(form, "auto_delete"),
     arguments: args,
   });
-  showOk(declareResult, "Declared queue ", h("a", { href: pages.queue(VHOST, name), class: "entity-link" }, name), ". Bind it to an exchange, or publish to it through the default exchange.");
+  showOk(declareResult, () =>
+    phrase(t("Declared queue %(name)s. Bind it to an exchange, or publish to it through the default exchange."), {
+      name: h("a", { href: pages.queue(VHOST, name), class: "entity-link" }, name),
+    }),
+  );
   form.elements.namedItem("name").value = "";
   refresh();
 });
@@ -61,7 +69,7 @@ table.addEventListener("click", (event) => {
     confirmThen(button, async () => {
       try {
         await api("DELETE", paths.contents(VHOST, name));
-        showOk(actionResult, `Purged ${name}: its ready messages are gone (unacked ones stay with their consumers).`);
+        showOk(actionResult, () => t("Purged %(name)s: its ready messages are gone (unacked ones stay with their consumers).", { name }));
         refresh();
       } catch (error) {
         showError(actionResult, error);
@@ -71,7 +79,7 @@ table.addEventListener("click", (event) => {
     confirmThen(button, async () => {
       try {
         await api("DELETE", paths.queue(VHOST, name));
-        showOk(actionResult, `Deleted queue ${name}, its messages and its bindings.`);
+        showOk(actionResult, () => t("Deleted queue %(name)s, its messages and its bindings.", { name }));
         refresh();
       } catch (error) {
         showError(actionResult, error);

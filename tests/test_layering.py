@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("broker", "amqp", "clients", "eventloop", "simulation", "web")
+PACKAGES = ("broker", "amqp", "clients", "eventloop", "simulation", "lessons", "web")
 TOP_MODULES = ("app.py", "gc_tuning.py", "dev.py")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60

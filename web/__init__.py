@@ -31,12 +31,14 @@ class AnythingConverter(BaseConverter):
 
 
 def register(app: Flask) -> None:
-    from web import api
+    from web import api, i18n
+    from web.glossary import glossary
+    from web.lessons import init_lessons
     from web.live.broker_feed import init_live
     from web.live.hub import decline_compression
     from web.loop import init_loop
     from web.pages import pages
-    from web.toolkit import refuse_cross_site
+    from web.toolkit import refuse_cross_site, refuse_foreign_host
 
     broker = app.config["BROKER"]
     simulations = Simulations(broker)
@@ -45,11 +47,16 @@ def register(app: Flask) -> None:
     app.url_map.converters.setdefault("anything", AnythingConverter)
     # Pages read the event vocabulary from here instead of keeping lists of event names.
     app.jinja_env.globals["event_vocabulary"] = vocabulary
-    # Another web page must not drive a student's broker: one check before every request.
+    # Another web page must not drive a student's broker: the Host must be one the app serves
+    # (DNS rebinding), and a write must come from the app's own pages (Origin).
+    app.before_request(refuse_foreign_host)
     app.before_request(refuse_cross_site)
     app.before_request(decline_compression)
 
+    i18n.init_app(app)
     app.register_blueprint(pages)
+    app.register_blueprint(glossary)
+    init_lessons(app)
     app.register_blueprint(api.api)
     init_live(app, broker, simulations)
     init_loop(app)

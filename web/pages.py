@@ -18,19 +18,25 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, current_app, render_template, request
+from markupsafe import Markup
 from werkzeug.routing import BaseConverter
+
+from broker.translatable import N_
+from web.i18n import translated_text
 
 pages = Blueprint("pages", __name__)
 
 DEFAULT_EXCHANGE_SLUG = "amq.default"  # how RabbitMQ's UI and API spell "" in a URL
 
 NAV = (
-    ("pages.overview", "Overview"),
-    ("pages.exchanges", "Exchanges"),
-    ("pages.queues", "Queues"),
-    ("pages.events", "Event log"),
-    ("pages.connections", "Connections"),
-    ("loop.page", "Event loop"),  # shown when the event-loop page is registered
+    ("lessons.page", N_("Lessons")),
+    ("pages.overview", N_("Overview")),
+    ("pages.exchanges", N_("Exchanges")),
+    ("pages.queues", N_("Queues")),
+    ("pages.events", N_("Event log")),
+    ("pages.connections", N_("Connections")),
+    ("loop.page", N_("Event loop")),  # shown when the event-loop page is registered
+    ("glossary.page", N_("Glossary")),
 )
 
 
@@ -58,8 +64,10 @@ def queue_url(vhost: str, name: str) -> str:
     return f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}"
 
 
-def exchange_label(name: str) -> str:
-    return name or "(AMQP default)"
+def exchange_label(name: str) -> str | Markup:
+    """How a page names an exchange: its name, or for the nameless default exchange RabbitMQ's
+    "(AMQP default)" in the page's language (marked so a switch in place retranslates it)."""
+    return name or translated_text(N_("(AMQP default)"))
 
 
 def vhost_and_name(prefix: str) -> tuple[str, str]:

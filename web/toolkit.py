@@ -11,6 +11,13 @@ for other AMQP errors and for bad input, 413 for a body over MAX_CONTENT_LENGTH,
 that is not JSON. Bad input never gives a 500; an unexpected error is logged and answered with a
 JSON 500.
 
+Language. `error`, `reply_code` and `reason` never change with the language: the reason is
+RabbitMQ's reply text, or the API's own reason in the manner of RabbitMQ's management API, and a
+script or a student matches it as it is. The `hint` is for people: it is said in the request's
+language (web/i18n.py), from the template and values the error keeps. A refusal of ours whose
+reason is the whole explanation (a simulation's options, a message property) gets, in a language
+other than English, that same sentence translated as its hint (`ApiError.refusal`).
+
 Bodies. `read_json_body` is the one reader: a JSON object, sent as JSON, at most
 MAX_JSON_DEPTH levels deep, no NaN or Infinity.
 
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +42,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from broker import errors
 from broker.errors import AMQPError
+from broker.translatable import N_, Term, TranslatableError, fill
+from web.i18n import text_of
 
 log = logging.getLogger("queuelab.web")
 
@@ -50,19 +59,38 @@ _HTTP_STATUS = {403: 403, 404: 404, 405: 405, 406: 406, 320: 503}
 # --- the one error ----------------------------------------------------------------------------
 
 
+def say(template: str, values: Mapping[str, Any] | None = None) -> str:
+    """A text of the broker's or ours in the request's language: its Term values ("queue") are
+    translated too; other values (names, numbers, user data) are put in as they are."""
+    if not template:
+        return ""
+    args = {k: text_of(v) if isinstance(v, Term) else v for k, v in (values or {}).items()}
+    return text_of(template, args)
+
+
 class ApiError(Exception):
     """An error answer: HTTP status, a snake_case error name, the reason and a hint (what to do
-    next), with the AMQP reply code when the broker refused (else the HTTP status)."""
+    next), with the AMQP reply code when the broker refused (else the HTTP status). `hint` is
+    the English; the answer says it in the request's language (hint template + `hint_args`)."""
 
     def __init__(
-        self, status: int, error: str, reason: str, hint: str = "", reply_code: int | None = None
+        self,
+        status: int,
+        error: str,
+        reason: str,
+        hint: str = "",
+        reply_code: int | None = None,
+        hint_args: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(reason)
         self.status = status
         self.error = error
         self.reason = reason
-        self.hint = hint
+        self.hint_template = hint
+        self.hint_args = dict(hint_args or {})
+        self.hint = fill(hint, self.hint_args)
         self.reply_code = reply_code if reply_code is not None else status
+        self.hint_restates_reason = False
 
     @classmethod
     def from_amqp(cls, error: AMQPError) -> ApiError:
@@ -71,11 +99,32 @@ class ApiError(Exception):
             _HTTP_STATUS.get(error.reply_code, 400),
             error.name.lower(),
             error.reply_text,
-            error.hint,
+            error.hint_template,
             error.reply_code,
+            error.hint_args,
         )
 
+    @classmethod
+    def refusal(cls, error: TranslatableError) -> ApiError:
+        """A 400 for input refused with a sentence of ours that is the whole explanation. The
+        reason is that sentence in English, whatever the language; the hint is the sentence in
+        the reader's language, and empty in English (it would only repeat the reason)."""
+        answer = cls(400, "bad_request", str(error), error.template, hint_args=error.values)
+        answer.hint = ""
+        answer.hint_restates_reason = True
+        return answer
+
+    def translated_hint(self) -> str:
+        """The hint in the request's language (in English if its translation cannot be filled)."""
+        try:
+            hint = say(self.hint_template, self.hint_args)
+        except (KeyError, TypeError, ValueError):
+            log.exception("hint not translatable: %r", self.hint_template)
+            return self.hint
+        return "" if self.hint_restates_reason and hint == self.reason else hint
+
     def as_dict(self) -> dict[str, Any]:
+        """The answer's body, its hint in English."""
         return {
             "error": self.error,
             "reason": self.reason,
@@ -84,11 +133,14 @@ class ApiError(Exception):
         }
 
     def response(self) -> Response:
-        return json_response(self.as_dict(), self.status)
+        """The JSON answer, its hint in the request's language."""
+        return json_response({**self.as_dict(), "hint": self.translated_hint()}, self.status)
 
 
-def bad_request(reason: str, hint: str = "") -> ApiError:
-    return ApiError(400, "bad_request", reason, hint)
+def bad_request(
+    reason: str, hint: str = "", hint_args: Mapping[str, Any] | None = None
+) -> ApiError:
+    return ApiError(400, "bad_request", reason, hint, hint_args=hint_args)
 
 
 def invalid_exchange_type(exchange_type: str) -> ApiError:
@@ -103,7 +155,7 @@ def too_large() -> ApiError:
         413,
         "payload_too_large",
         f"the request body is larger than the limit of {limit} bytes",
-        "send a smaller message, or raise MAX_CONTENT_LENGTH",
+        N_("send a smaller message, or raise MAX_CONTENT_LENGTH"),
     )
 
 
@@ -140,7 +192,7 @@ def answer(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Respo
     except Exception:
         log.exception("request failed: %s %s", request.method, request.path)
         return ApiError(
-            500, "internal_error", "an unexpected error; it is logged", "please report it"
+            500, "internal_error", "an unexpected error; it is logged", N_("please report it")
         ).response()
 
 
@@ -162,7 +214,7 @@ def json_endpoint(*methods: str) -> Callable[[Callable[..., Response]], Callable
 
 # --- the one body reader ----------------------------------------------------------------------
 
-_BODY_HINT = "send a JSON object ({...}) with the header Content-Type: application/json"
+_BODY_HINT = N_("send a JSON object ({...}) with the header Content-Type: application/json")
 
 
 def read_json_body(optional: bool = False) -> dict[str, Any]:
@@ -181,7 +233,7 @@ def read_json_body(optional: bool = False) -> dict[str, Any]:
             415,
             "unsupported_media_type",
             f"the body must be JSON, not {mimetype[:100]}",
-            "send the header Content-Type: application/json",
+            N_("send the header Content-Type: application/json"),
         )
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
@@ -214,6 +266,34 @@ def _depth_ok(value: Any) -> bool:
 # --- the one cross-site check -----------------------------------------------------------------
 
 
+# The names the app answers to on any bind; `allowed_hosts` adds the bind address, the machine's
+# names and addresses when serving the network, and the --allow-host names.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def refuse_foreign_host() -> Response | None:
+    """Before every request: refuse a Host the app does not serve. A DNS-rebinding page the
+    teacher visits reaches a 127.0.0.1 instance under its own name (`Host: evil.example`), and
+    then its Origin matches that Host: only the Host itself gives it away."""
+    host = _hostname(request.host or "")
+    if host in current_app.config.get("ALLOWED_HOSTS", LOOPBACK_HOSTS):
+        return None
+    return ApiError(
+        403,
+        "forbidden",
+        f"host '{host[:100]}' is not one this QueueLab serves",
+        N_("open QueueLab by the address it printed; a teacher adds other names with --allow-host"),
+    ).response()
+
+
+def _hostname(host: str) -> str:
+    """'Example.org:15672' -> 'example.org'; '[::1]:15672' -> '::1'."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def refuse_cross_site() -> Response | None:
     """Before every request: refuse a write or a websocket handshake from another site."""
     websocket = request.path.startswith(SOCKET_PATHS)
@@ -227,7 +307,7 @@ def refuse_cross_site() -> Response | None:
         403,
         "forbidden",
         f"cross-site {what} refused: {reason}",
-        "use QueueLab's own pages, or a script or curl (which send no Origin)",
+        N_("use QueueLab's own pages, or a script or curl (which send no Origin)"),
     ).response()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from broker.arguments import amqp_type_name
 from broker.errors import precondition
 from broker.exchanges.base import Binding
+from broker.translatable import N_
 
 MATCH_MODES = ("all", "any", "all-with-x", "any-with-x")
 
@@ -56,7 +57,7 @@ class HeadersRouter:
 
     def validate(self, binding: Binding) -> None:
         mode = binding.arguments.get("x-match", "all")
-        hint = "set x-match to all, any, all-with-x or any-with-x"
+        hint = N_("set x-match to all, any, all-with-x or any-with-x")
         if isinstance(mode, bytes):
             mode = mode.decode("utf-8", "replace")
         if not isinstance(mode, str):

@@ -13,6 +13,7 @@ from broker.message import Delivery
 from broker.queue import Queue
 from broker.reply_to import REPLY_TO
 from broker.state import BrokerState, ChannelState, Consumer, generated_name
+from broker.translatable import N_
 from broker.verbs.deadlines import touch
 from broker.verbs.dispatch import count_delivery, dispatch, dispatch_consumers_of
 from broker.verbs.expiry import expire_head
@@ -41,7 +42,7 @@ def basic_consume(
         raise AMQPError(
             errors.NOT_ALLOWED,
             f"attempt to reuse consumer tag '{tag}'",
-            "each consumer on a channel needs its own tag; leave it empty for a new one",
+            N_("each consumer on a channel needs its own tag; leave it empty for a new one"),
         )
     # RabbitMQ ignores a reply-to consumer's arguments.
     priority = 0 if direct_reply else consumer_priority(arguments or {}, queue.name, queue.vhost)
@@ -72,12 +73,15 @@ def check_exclusive_use(queue: Queue, exclusive: bool) -> None:
     if queue.consumers and (exclusive or any(c.exclusive for c in queue.consumers)):
         raise access_refused(
             f"queue '{queue.name}' in vhost '{queue.vhost}' in exclusive use",
-            "an exclusive consumer must be the queue's only consumer",
+            N_("an exclusive consumer must be the queue's only consumer"),
         )
     if exclusive and queue.single_active:
         raise access_refused(
             f"queue '{queue.name}' in vhost '{queue.vhost}' in exclusive use",
-            "a single-active-consumer queue already picks one consumer: consume without exclusive",
+            N_(
+                "a single-active-consumer queue already picks one consumer: "
+                "consume without exclusive"
+            ),
         )
 
 
@@ -132,7 +136,7 @@ def basic_get(
 def basic_qos(s: BrokerState, channel: ChannelState, prefetch_count: int, global_qos: bool) -> None:
     if prefetch_count < 0 or prefetch_count > 65535:
         raise errors.precondition(
-            f"prefetch_count {prefetch_count} out of range", "use 0 (no limit) to 65535"
+            f"prefetch_count {prefetch_count} out of range", N_("use 0 (no limit) to 65535")
         )
     if global_qos:
         channel.global_prefetch = prefetch_count

@@ -18,6 +18,7 @@ from broker.queue import Queue
 from broker.reply_to import REPLY_TO
 from broker.results import DeclareOk
 from broker.state import BrokerState, ChannelState, VHost, generated_name, locked
+from broker.translatable import N_
 from broker.verbs.deadlines import touch
 from broker.verbs.teardown import delete_exchange, delete_queue
 
@@ -29,7 +30,7 @@ PREDECLARED = (
     ("amq.match", "headers"),
 )
 DEFAULT_EXCHANGE_REFUSED = "operation not permitted on the default exchange"
-DEFAULT_EXCHANGE_HINT = (
+DEFAULT_EXCHANGE_HINT = N_(
     'the default exchange ("") routes to the queue named by the routing key by itself; '
     "publish to it, but do not declare, bind or delete it"
 )
@@ -78,7 +79,7 @@ def exchange_declare(
     if name.startswith("amq."):
         raise access_refused(
             f"exchange name '{name}' contains reserved prefix 'amq.*'",
-            "names starting with amq. are reserved for the broker; choose another",
+            N_("names starting with amq. are reserved for the broker; choose another"),
         )
     exchange = Exchange(
         vhost.name, name, exchange_type, durable, auto_delete, internal, arguments, s.clock.now()
@@ -131,7 +132,7 @@ def exchange_delete(s: BrokerState, channel: ChannelState, name: str, if_unused:
     if name.startswith("amq."):
         raise access_refused(
             f"deletion of system exchange '{name}' in vhost '{vhost.name}' not allowed",
-            "the amq.* exchanges belong to the broker",
+            N_("the amq.* exchanges belong to the broker"),
         )
     exchange = vhost.exchanges.get(name)
     if exchange is None:
@@ -139,7 +140,7 @@ def exchange_delete(s: BrokerState, channel: ChannelState, name: str, if_unused:
     if if_unused and exchange.bindings:
         raise errors.precondition(
             f"exchange '{name}' in vhost '{vhost.name}' in use",
-            "it still has bindings; unbind them first or delete without if-unused",
+            N_("it still has bindings; unbind them first or delete without if-unused"),
         )
     delete_exchange(s, vhost, exchange)
 
@@ -183,7 +184,7 @@ def declare_queue(
     if name.startswith("amq."):
         raise access_refused(
             f"queue name '{name}' contains reserved prefix 'amq.*'",
-            "leave the name empty for a server-named queue, or choose another name",
+            N_("leave the name empty for a server-named queue, or choose another name"),
         )
     owner = channel.connection if exclusive else None
     existing = vhost.queues.get(name) if name else None
@@ -233,11 +234,11 @@ def queue_delete(
     if if_unused and queue.consumers:
         raise errors.precondition(
             f"queue '{name}' in vhost '{vhost.name}' in use",
-            "it has consumers; cancel them first or delete without if-unused",
+            N_("it has consumers; cancel them first or delete without if-unused"),
         )
     if if_empty and queue.ready:
         raise errors.precondition(
             f"queue '{name}' in vhost '{vhost.name}' not empty",
-            "purge it first or delete without if-empty",
+            N_("purge it first or delete without if-empty"),
         )
     return delete_queue(s, queue, "deleted")

@@ -13,6 +13,7 @@ from broker import errors
 from broker.actions import CloseChannel, CloseConnection
 from broker.errors import AMQPError, ConnectionClosed
 from broker.state import BrokerState, ChannelState, ConnectionState
+from broker.translatable import N_
 from broker.verbs.dispatch import dispatch
 from broker.verbs.settle import requeue_all
 from broker.verbs.teardown import delete_queue, remove_consumer
@@ -30,7 +31,7 @@ def connect(
         raise AMQPError(
             errors.NOT_ALLOWED,
             f"vhost {vhost} not found",
-            "connect to '/' or create the vhost first",
+            N_("connect to '/' or create the vhost first"),
         )
     connection = ConnectionState(name, vhost, user, kind, client_properties, s.clock.now())
     s.connections[connection.id] = connection
@@ -46,7 +47,7 @@ def open_channel(s: BrokerState, connection: ConnectionState, number: int | None
         raise AMQPError(
             errors.CHANNEL_ERROR,
             f"second 'channel.open' seen on channel {number}",
-            "open each channel number once",
+            N_("open each channel number once"),
         )
     channel = connection.channels[number] = ChannelState(connection, number)
     s.emit("channel.opened", vhost=connection.vhost, connection=connection.name, channel=number)

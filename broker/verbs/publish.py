@@ -21,6 +21,7 @@ from broker.reply_to import KEY_PREFIX, REPLY_TO
 from broker.results import PublishResult, Returned
 from broker.routing import routing_keys_for
 from broker.state import BrokerState, ChannelState, VHost
+from broker.translatable import N_
 from broker.verbs.limits import enqueue
 
 
@@ -37,7 +38,7 @@ def checked(
     if exchange.internal:
         raise access_refused(
             f"cannot publish to internal exchange '{exchange_name}' in vhost '{vhost.name}'",
-            "internal exchanges only receive from other exchanges",
+            N_("internal exchanges only receive from other exchanges"),
         )
     if properties.expiration is not None:
         check_expiration(properties.expiration)

@@ -13,6 +13,7 @@ from broker.errors import AMQPError
 from broker.message import QueueEntry
 from broker.queue import Queue
 from broker.state import BrokerState, ChannelState, Unacked
+from broker.translatable import N_
 from broker.verbs.dispatch import dispatch, dispatch_consumers_of
 from broker.verbs.expiry import dead_letter_later
 from broker.verbs.limits import back_in_queue
@@ -103,8 +104,10 @@ def take_unacked(
     if delivery_tag not in unacked:
         raise errors.precondition(
             f"unknown delivery tag {delivery_tag}",
-            "each delivery is acked once, on the channel it came on; "
-            "this channel is now closed and its unacked messages requeued",
+            N_(
+                "each delivery is acked once, on the channel it came on; "
+                "this channel is now closed and its unacked messages requeued"
+            ),
         )
     if not multiple:
         return [(delivery_tag, unacked.pop(delivery_tag))]
@@ -119,7 +122,9 @@ def take_unacked(
 
 def basic_recover(s: BrokerState, channel: ChannelState, requeue: bool) -> None:
     if not requeue:
-        raise AMQPError(errors.NOT_IMPLEMENTED, "requeue=false", "basic.recover needs requeue=true")
+        raise AMQPError(
+            errors.NOT_IMPLEMENTED, "requeue=false", N_("basic.recover needs requeue=true")
+        )
     requeue_all(s, channel)
 
 

@@ -1,10 +1,13 @@
 // api.js: the JSON management API: its URLs, the pages' URLs, and one call that turns the
 // API's errors ({error, reason, hint}) into an ApiError the page shows, never swallows.
 // URLs are built with encodeURIComponent; vhost "/" is %2F and the default exchange amq.default.
+// The server's reason texts stay as RabbitMQ says them; its hints come in the page's language.
+
+import { t } from "./i18n.js";
 
 const enc = encodeURIComponent;
 export const exchangeSlug = (name) => (name === "" ? "amq.default" : name);
-export const exchangeLabel = (name) => (name === "" ? "(AMQP default)" : name);
+export const exchangeLabel = (name) => (name === "" ? t("(AMQP default)") : name);
 
 export const paths = {
   exchanges: (vhost) => `/api/exchanges/${enc(vhost)}`,
@@ -27,13 +30,18 @@ export const pages = {
   exchange: (vhost, name) => `/exchanges/${enc(vhost)}/${enc(exchangeSlug(name))}`,
 };
 
+/** An error to show as a lesson. The page's own errors pass `words`, a function that says
+ * {reason, hint} in the current language (shown again after a language switch). */
 export class ApiError extends Error {
-  constructor({ status = 0, error = "", reason = "", hint = "" }) {
-    super(reason || error || `HTTP ${status}`);
+  constructor({ status = 0, error = "", reason = "", hint = "", words = null }) {
+    const said = words ? words() : {};
+    const text = said.reason || reason || error || `HTTP ${status}`;
+    super(text);
     this.status = status;
     this.error = error;
-    this.reason = reason || error || `HTTP ${status}`;
-    this.hint = hint;
+    this.reason = text;
+    this.hint = said.hint ?? hint;
+    this.words = words;
   }
 }
 
@@ -49,8 +57,10 @@ export async function api(method, path, body) {
     });
   } catch {
     throw new ApiError({
-      reason: "Could not reach QueueLab",
-      hint: "Is the server still running? The page reconnects by itself when it is back.",
+      words: () => ({
+        reason: t("Could not reach QueueLab"),
+        hint: t("Is the server still running? The page reconnects by itself when it is back."),
+      }),
     });
   }
   const text = await response.text();
@@ -66,10 +76,10 @@ export async function api(method, path, body) {
     if (data && typeof data === "object" && !Array.isArray(data)) {
       throw new ApiError({ status: response.status, ...data });
     }
+    const reason = `HTTP ${response.status} ${response.statusText}`.trim();
     throw new ApiError({
       status: response.status,
-      reason: `HTTP ${response.status} ${response.statusText}`.trim(),
-      hint: `The API did not understand ${method} ${path}.`,
+      words: () => ({ reason, hint: t("The API did not understand %(request)s.", { request: `${method} ${path}` }) }),
     });
   }
   return data;

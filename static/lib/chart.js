@@ -3,7 +3,8 @@
 // is drawn at the size it is shown (it redraws when resized), so its text is real-size text.
 
 import { clear, s } from "./dom.js";
-import { fmtNumber } from "./format.js";
+import { displayWidth, fmtNumber } from "./format.js";
+import { t } from "./i18n.js";
 
 const M = { left: 44, right: 12, bottom: 20 };
 
@@ -20,22 +21,24 @@ export function niceCeiling(value) {
 export class LineChart {
   /**
    * @param {SVGSVGElement} svg
-   * @param {{key: string, label: string}[]} series  drawn with CSS class `series-<key>`
-   * @param {{seconds?: number, height?: number, stacked?: boolean, unit?: string}} options
+   * @param {{key: string, label: () => string}[]} series  drawn with CSS class `series-<key>`;
+   *   `label` says its name in the current language
+   * @param {{seconds?: number, height?: number, stacked?: boolean, perSecond?: boolean}} options
    */
-  constructor(svg, series, { seconds = 60, height = 170, stacked = false, unit = "" } = {}) {
+  constructor(svg, series, { seconds = 60, height = 170, stacked = false, perSecond = false } = {}) {
     this.svg = svg;
     this.series = series;
     this.seconds = seconds;
     this.height = height;
     this.stacked = stacked;
-    this.unit = unit;
+    this.perSecond = perSecond;
     this.samples = [];
     this.width = 600;
     if (typeof ResizeObserver === "function") {
       new ResizeObserver(() => this.render()).observe(svg);
     }
     document.addEventListener("ql-projector", () => this.render());
+    document.addEventListener("ql-language", () => this.render());
     this.render();
   }
 
@@ -58,8 +61,9 @@ export class LineChart {
     let offset = M.left;
     let row = 0;
     for (const serie of this.series) {
-      const label = `${serie.label} ${fmtNumber(Math.round((latest[serie.key] || 0) * 10) / 10)}${this.unit}`;
-      const width = 24 + label.length * 7 * big;
+      const value = fmtNumber(Math.round((latest[serie.key] || 0) * 10) / 10);
+      const label = [serie.label(), this.perSecond ? t("%(rate)s/s", { rate: value }) : value].join(" ");
+      const width = 24 + displayWidth(label) * 7 * big;
       if (offset > M.left && offset + width > W - M.right) {
         row += 1;
         offset = M.left;
@@ -98,8 +102,8 @@ export class LineChart {
       );
     }
     grid.append(
-      s("text", { x: M.left, y: height - 4 }, `−${this.seconds}s`),
-      s("text", { x: W - M.right, y: height - 4, "text-anchor": "end" }, "now"),
+      s("text", { x: M.left, y: height - 4 }, t("−%(seconds)s s", { seconds: this.seconds })),
+      s("text", { x: W - M.right, y: height - 4, "text-anchor": "end" }, t("now")),
     );
     svg.append(grid);
 

@@ -3,6 +3,11 @@
 // Everything shown may be user data (names, routing keys, bodies, headers), so DOM is built
 // with createElement + textContent + setAttribute only, never parsed from markup: strings
 // become text nodes, and event-handler attributes are refused.
+//
+// Text a script writes must follow a language switch: keepDrawn(target, draw) draws now and
+// again on `ql-language`; showOk and showError draw that way.
+
+import { t } from "./i18n.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -39,22 +44,52 @@ export function clear(element) {
   return element;
 }
 
-/** A success line in a form's result area. */
-export function showOk(target, ...content) {
-  clear(target).append(h("div", { class: "notice ok" }, ...content));
+const drawn = new Map(); // element → {draw, nodes}: how to draw its content in another language
+
+/** Draw `draw()` (the target's new children) into `target` now, and again after a language
+ * switch as long as nothing else has written into the target since. */
+export function keepDrawn(target, draw) {
+  const nodes = [draw()].flat().filter((child) => child !== null && child !== undefined);
+  target.replaceChildren(...nodes);
+  drawn.set(target, { draw, nodes: [...target.childNodes] });
 }
 
-/** An error as a lesson: RabbitMQ's reason text, then what to do about it. */
+document.addEventListener("ql-language", () => {
+  for (const [target, { draw, nodes }] of drawn) {
+    const untouched =
+      target.isConnected && target.childNodes.length === nodes.length && nodes.every((node, i) => target.childNodes[i] === node);
+    if (untouched) keepDrawn(target, draw);
+    else drawn.delete(target);
+  }
+});
+
+/** A translated sentence with DOM nodes in its placeholders: phrase(t("Declared %(name)s."),
+ * {name: link}). Call t() without those args, so the placeholders are still there to fill. */
+export function phrase(text, nodes) {
+  const parts = String(text).split(/%\((\w+)\)s/);
+  return parts.map((part, i) => (i % 2 ? (nodes[part] ?? `%(${part})s`) : part)).filter((part) => part !== "");
+}
+
+/** A success line in a form's result area; `content` is a function (drawn again on a language
+ * switch) or the nodes and strings themselves. */
+export function showOk(target, ...content) {
+  const draw = typeof content[0] === "function" ? content[0] : () => content;
+  keepDrawn(target, () => h("div", { class: "notice ok" }, draw()));
+}
+
+/** An error as a lesson: RabbitMQ's reason text (never translated), then what to do about it.
+ * A page's own errors carry `words()`, which says them in the current language. */
 export function showError(target, error) {
-  const reason = error?.reason || String(error);
-  clear(target).append(
-    h(
+  keepDrawn(target, () => {
+    const said = typeof error?.words === "function" ? error.words() : error;
+    const reason = said?.reason || String(error);
+    return h(
       "div",
       { class: "notice error", role: "alert" },
       h("p", { class: "reason" }, h("code", {}, reason)),
-      error?.hint ? h("p", { class: "hint" }, error.hint) : null,
-    ),
-  );
+      said?.hint ? h("p", { class: "hint" }, said.hint) : null,
+    );
+  });
 }
 
 /** A message body for display: text (or base64, marked) cut at `limit` characters. */
@@ -63,9 +98,12 @@ export function payloadNode(payload, encoding, limit = 600) {
   const pre = h("pre", { class: "payload" });
   if (encoding === "base64") pre.append(h("span", { class: "badge" }, "base64"), " ");
   if (text.length > limit) {
-    pre.append(text.slice(0, limit), h("span", { class: "muted" }, ` … (${text.length} characters in all)`));
+    pre.append(
+      text.slice(0, limit),
+      h("span", { class: "muted" }, " ", t("… (%(count)s characters in all)", { count: text.length })),
+    );
   } else {
-    pre.append(text === "" ? h("span", { class: "muted" }, "(empty body)") : text);
+    pre.append(text === "" ? h("span", { class: "muted" }, t("(empty body)")) : text);
   }
   return pre;
 }

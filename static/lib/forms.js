@@ -3,6 +3,7 @@
 
 import { ApiError } from "./api.js";
 import { showError } from "./dom.js";
+import { t, translateTree } from "./i18n.js";
 
 /** Wire a form: prevent the page load, run `action(form)`, disable the button while busy. */
 export function onSubmit(form, resultArea, action) {
@@ -24,13 +25,19 @@ export const field = (form, name) => form.elements.namedItem(name);
 export const value = (form, name) => field(form, name)?.value ?? "";
 export const checked = (form, name) => Boolean(field(form, name)?.checked);
 
-/** A number input's value, or undefined when empty; ApiError-style error when not a number. */
+/** A number input's value, or undefined when empty; ApiError-style error when not a number.
+ * `label` names the field in the error: a string, or a function that says it translated. */
 export function numberValue(form, name, label = name) {
   const raw = value(form, name).trim();
   if (raw === "") return undefined;
   const number = Number(raw);
   if (!Number.isFinite(number)) {
-    throw new ApiError({ reason: `${label}: '${raw}' is not a number`, hint: "Use digits only." });
+    throw new ApiError({
+      words: () => ({
+        reason: t("%(field)s: '%(value)s' is not a number", { field: typeof label === "function" ? label() : label, value: raw }),
+        hint: t("Use digits only."),
+      }),
+    });
   }
   return number;
 }
@@ -47,7 +54,12 @@ export function readKV(fieldset) {
     if (type === "number") {
       const number = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(number)) {
-        throw new ApiError({ reason: `${key}: '${raw}' is not a number`, hint: "Pick the type string for text." });
+        throw new ApiError({
+          words: () => ({
+            reason: t("%(field)s: '%(value)s' is not a number", { field: key, value: raw }),
+            hint: t("Pick the type “string” for text."),
+          }),
+        });
       }
       out[key] = number;
     } else if (type === "boolean") {
@@ -62,6 +74,7 @@ export function readKV(fieldset) {
 export function addKVRow(fieldset, key = "", val = "", type = "string") {
   const template = fieldset.querySelector("template.kv-template");
   const row = template.content.firstElementChild.cloneNode(true);
+  translateTree(row); // the template is not retranslated by a language switch; its copies are
   row.querySelector(".kv-key").value = key;
   row.querySelector(".kv-value").value = val;
   const select = row.querySelector(".kv-type");

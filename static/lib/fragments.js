@@ -1,27 +1,48 @@
 // fragments.js: server-drawn fragments (htmx) kept fresh from the live stream, and the
 // two-click "Delete" → "Really delete?" that holds a fragment still while it waits.
 
-/** A destructive button asks twice, in place (no native dialog): "Delete" → "Really delete?".
- * While it waits for the second click, htmx does not swap the fragment that holds it. */
+import { t, translateTree } from "./i18n.js";
+
+// What a destructive button asks, by its data-confirm.
+const QUESTIONS = {
+  delete: () => t("Really delete?"),
+  purge: () => t("Really purge?"),
+  unbind: () => t("Really unbind?"),
+};
+const labels = new WeakMap(); // a button waiting for its second click → its own label
+
+const question = (button) => (QUESTIONS[button.dataset.confirm] || QUESTIONS.delete)();
+
+function restore(button) {
+  delete button.dataset.confirming;
+  button.replaceChildren(...(labels.get(button) || []));
+  translateTree(button); // its label, in the language of now
+}
+
+/** A destructive button (data-confirm="delete", "purge" or "unbind") asks twice, in place (no
+ * native dialog): "Delete" → "Really delete?". While it waits for the second click, htmx does
+ * not swap the fragment that holds it. */
 export function confirmThen(button, action) {
   if (button.dataset.confirming === "yes") {
-    delete button.dataset.confirming;
-    button.textContent = button.dataset.label;
+    restore(button);
     refreshIfHeld();
     return action();
   }
-  button.dataset.label = button.textContent;
+  labels.set(button, [...button.childNodes]);
   button.dataset.confirming = "yes";
-  button.textContent = `Really ${button.textContent.toLowerCase()}?`;
+  button.textContent = question(button);
   setTimeout(() => {
     if (button.dataset.confirming === "yes") {
-      delete button.dataset.confirming;
-      button.textContent = button.dataset.label;
+      restore(button);
       refreshIfHeld();
     }
   }, 4000);
   return undefined;
 }
+
+document.addEventListener("ql-language", () => {
+  for (const button of document.querySelectorAll('button[data-confirming="yes"]')) button.textContent = question(button);
+});
 
 // A page whose queue or exchange was deleted sets <body data-gone>: its fragments would 404.
 document.addEventListener("htmx:confirm", (event) => {

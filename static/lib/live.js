@@ -7,13 +7,17 @@
 // us); the page then redraws from it, exactly as after a reconnect.
 //
 // <body data-live> is "connecting", "open" (snapshot received and drawn) or "closed"; tests wait
-// for body[data-live="open"] before they act.
+// for body[data-live="open"] before they act. The header's status says it in the page's
+// language, and again after a language switch.
+
+import { t } from "./i18n.js";
 
 const MAX_BACKOFF_MS = 10_000;
 
 // Options: onSnapshot(frame) and onBatch(frame) draw; `path` picks another live socket (the
-// event-loop page uses /ws/loop) and `openText` its status label; onError(reason) hears the
-// server refuse; onState(state) hears every change of <body data-live>.
+// event-loop page uses /ws/loop) and `openText` its status label (a function that says it in
+// the current language, or a string); onError(reason) hears the server refuse; onState(state)
+// hears every change of <body data-live>.
 export function connectLive({
   onSnapshot,
   onBatch,
@@ -21,7 +25,7 @@ export function connectLive({
   onState,
   vhost = document.body.dataset.vhost || "/",
   path = `/ws/live?vhost=${encodeURIComponent(vhost)}`,
-  openText = "live",
+  openText = () => t("live"),
 }) {
   const status = document.getElementById("live-status");
   let socket = null;
@@ -29,20 +33,25 @@ export function connectLive({
   let retryTimer = null;
   let countdownTimer = null;
   let stopped = false;
+  let said = () => ""; // what the status says now, in the current language
 
   function setState(state, text) {
     document.body.dataset.live = state;
     onState?.(state);
+    said = text;
     if (status) {
-      status.textContent = text;
+      status.textContent = text();
       status.dataset.state = state;
     }
   }
+  document.addEventListener("ql-language", () => {
+    if (status) status.textContent = said();
+  });
 
   function open() {
     clearTimeout(retryTimer);
     clearInterval(countdownTimer);
-    setState("connecting", attempt ? "reconnecting…" : "connecting…");
+    setState("connecting", () => (attempt ? t("reconnecting…") : t("connecting…")));
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const url = `${scheme}://${location.host}${path}`;
     let ws;
@@ -67,18 +76,18 @@ export function connectLive({
         ready = true;
         attempt = 0;
         onSnapshot?.(frame);
-        setState("open", openText);
+        setState("open", typeof openText === "function" ? openText : () => openText);
       } else if (frame.type === "batch" && ready) {
         onBatch?.(frame);
       } else if (frame.type === "error") {
-        problem = frame.reason || frame.error || "the server refused the live connection";
+        problem = frame.reason || frame.error || t("the server refused the live connection");
         onError?.(problem);
       }
     });
     ws.addEventListener("close", (event) => {
       if (ws !== socket || stopped) return;
       socket = null;
-      scheduleRetry(problem || (event.code === 1001 ? "the server stopped" : null));
+      scheduleRetry(problem || (event.code === 1001 ? t("the server stopped") : null));
     });
     ws.addEventListener("error", () => {
       // A close event follows; nothing to add here (the browser already logs the failure).
@@ -92,7 +101,9 @@ export function connectLive({
     const due = Date.now() + delay;
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((due - Date.now()) / 1000));
-      setState("closed", `${why ? `${why}; ` : "offline: "}retrying in ${seconds}s`);
+      setState("closed", () =>
+        why ? t("%(why)s; retrying in %(seconds)s s", { why, seconds }) : t("offline: retrying in %(seconds)s s", { seconds }),
+      );
     };
     tick();
     countdownTimer = setInterval(tick, 500);

@@ -1,13 +1,15 @@
 // routing.js: why a message went where it went. The live socket sends `routed` / `unroutable`
-// events without their routing trace (it can be long); the message's history has it.
+// events without their routing trace (it can be long); the message's history has it. A trace's
+// reasons come from the server (in the page's language); the ones said here are the page's own.
 
 import { api, paths } from "./api.js";
+import { t } from "./i18n.js";
 
 /** Why no binding matched: one line per binding that was checked (or why nothing was). */
 export function unroutableReasons(event) {
   if (!Array.isArray(event.trace)) {
     // The live socket leaves traces out; traceLoader() below fetches them when needed.
-    return ["no binding matched"];
+    return [t("no binding matched")];
   }
   const trace = event.trace;
   const misses = trace.filter((entry) => !entry.matched && entry.reason).map((entry) => entry.reason);
@@ -15,11 +17,11 @@ export function unroutableReasons(event) {
   if (!trace.length) {
     return [
       event.exchange === ""
-        ? `no queue named \`${event.routing_key}\``
-        : `exchange '${event.exchange}' has no bindings`,
+        ? t("the default exchange found no queue called `%(key)s`", { key: event.routing_key })
+        : t("the exchange '%(exchange)s' has no bindings", { exchange: event.exchange }),
     ];
   }
-  return ["no binding matched"];
+  return [t("no binding matched")];
 }
 
 export function unroutableReason(event) {

@@ -3,7 +3,9 @@
 // so the marks use the innermost frame in a demo's own file.
 
 import { clear, h } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { TERMINAL } from "./model.js";
+import { fillNodes } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,8 +59,7 @@ export function showDemoCode(demo) {
   for (const item of document.querySelectorAll("#demo-list li.demo")) {
     item.classList.toggle("selected", item.dataset.demo === demo.name);
   }
-  $("code-title").textContent = `Code: ${demo.title}`;
-  $("code-file").textContent = `${demo.file}, from line ${demo.first_line}`;
+  showDemoTitle(demo);
   const lines = demo.source.replace(/\n$/, "").split("\n");
   const list = h("ol", { class: "code-lines", start: String(demo.first_line) });
   lines.forEach((text, i) => {
@@ -69,7 +70,14 @@ export function showDemoCode(demo) {
   clear($("code-view")).append(list);
 }
 
-/** line number → {classes, tags}: what runs now, what runs next, where tasks wait. */
+/** The code card's title and file line (again after a switch of language). */
+export function showDemoTitle(demo) {
+  $("code-title").textContent = t("Code: %(title)s", { title: t(demo.title) });
+  $("code-file").textContent = t("%(file)s, from line %(line)s", { file: demo.file, line: demo.first_line });
+}
+
+/** line number → {classes, tags}: what runs now, what runs next, where tasks wait (each tag
+ * as nodes, the task names set apart). */
 function codeMarks(model, view, demos, demo) {
   const marks = new Map();
   const mark = (line, cls, tag) => {
@@ -85,9 +93,10 @@ function codeMarks(model, view, demos, demo) {
     if (TERMINAL.has(task.state) || !line) continue;
     if (model.current && model.current.task === task.id) continue; // marked as running below
     const next = head && head.task === task.id;
-    mark(line, next ? "line-next" : "line-waiting", next ? `${task.name}: runs next` : task.name);
+    const args = { task: task.name };
+    mark(line, next ? "line-next" : "line-waiting", next ? fillNodes(t("%(task)s: runs next"), args) : fillNodes("%(task)s", args));
   }
-  if (model.current && model.running?.line) mark(model.running.line, "line-running", "running now");
+  if (model.current && model.running?.line) mark(model.running.line, "line-running", [t("running now")]);
   if (view.selectedTask) {
     const task = model.taskByName(view.selectedTask);
     const line = task ? demos.frameOf(task) : null;
@@ -107,7 +116,7 @@ export function renderCodeMarks(model, view, demos) {
     if (entry && entry.tags.length) {
       const shown = entry.tags.slice(0, 4);
       const more = entry.tags.length - shown.length;
-      tags.append(`◀ ${shown.join(", ")}${more > 0 ? ` +${more}` : ""}`);
+      tags.append("◀ ", ...shown.flatMap((tag, i) => (i ? [", ", ...tag] : tag)), more > 0 ? ` +${more}` : "");
     }
   }
 }

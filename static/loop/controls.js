@@ -4,22 +4,25 @@
 
 import { ApiError, api, paths } from "../lib/api.js";
 import { clear, h, showError } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 import { slowText } from "./draw.js";
+import { field, said, say, sayNodes } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** The line under the controls: what a step ran, or why a request was refused. */
+/** The line under the controls: what a step ran, or why a request was refused. `text` is a
+ * string, or a function that says it (again after a switch of language). */
 export function setControlResult(text, kind = "ok") {
   const box = clear($("control-result"));
-  if (text) box.append(h("span", { class: `control-note ${kind}` }, text));
+  if (text) box.append(said(h("span", { class: `control-note ${kind}` }), typeof text === "function" ? text : () => text));
 }
 
 async function control(model, body) {
   try {
     const answer = await api("POST", "/api/loop/control", body);
     if (answer.control) model.setGate(answer.control);
-    if (body.action === "step") setControlResult(answer.message, answer.ran ? "ok" : "warn");
-    else if (body.action === "reset") setControlResult("a fresh loop: every task of the old one was cancelled");
+    if (body.action === "step") setControlResult(() => sayNodes(field(answer, "message")), answer.ran ? "ok" : "warn");
+    else if (body.action === "reset") setControlResult(() => t("a fresh loop: every task of the old one was cancelled"));
     else setControlResult(null);
     return answer;
   } catch (error) {
@@ -71,7 +74,7 @@ export function wireDemos(model, selectDemo) {
       const stopping = button.classList.contains("demo-stop");
       const answer = stopping ? await api("DELETE", path) : await api("POST", path, {});
       if (!stopping && answer.run) model.noteRun(answer.run);
-      if (answer.hint) result.append(h("p", { class: "notice warn" }, answer.hint));
+      if (answer.hint) result.append(said(h("p", { class: "notice warn" }), () => say(field(answer, "hint"))));
     } catch (error) {
       showError(result, error);
     }
@@ -92,8 +95,8 @@ export function wirePublish(queue) {
     });
     if (!answer.routed) {
       throw new ApiError({
-        reason: `no queue '${queue}' yet: the message was dropped`,
-        hint: "start “A consumer service” (it declares the queue), then publish",
+        reason: t("no queue '%(queue)s' yet: the message was dropped", { queue }),
+        hint: t("start “%(demo)s” (it declares the queue), then publish", { demo: t("A consumer service") }),
       });
     }
     return answer;
@@ -113,16 +116,17 @@ export function wirePublish(queue) {
     event.preventDefault();
     busy($("publish-button"), async () => {
       const answer = await publish(body.value);
-      result.append(h("p", { class: "notice ok" }, `published message #${answer.message_id}`));
+      const id = answer.message_id;
+      result.append(said(h("p", { class: "notice ok" }), () => t("published message #%(id)s", { id })));
       const match = /^(.*?)(\d+)$/.exec(body.value);
       if (match) body.value = `${match[1]}${Number(match[2]) + 1}`;
     });
   });
   $("publish-ten").addEventListener("click", () =>
     busy($("publish-ten"), async () => {
-      const base = body.value.replace(/\s*\d+$/, "") || "order";
-      for (let i = 1; i <= 10; i += 1) await publish(`${base} ${i} of 10`);
-      result.append(h("p", { class: "notice ok" }, "published 10 messages"));
+      const base = body.value.replace(/\s*\d+$/, "") || t("order");
+      for (let i = 1; i <= 10; i += 1) await publish(t("%(body)s %(i)s of %(n)s", { body: base, i, n: 10 }));
+      result.append(said(h("p", { class: "notice ok" }), () => t("published %(n)s messages", { n: 10 })));
     }),
   );
 }

@@ -1,37 +1,46 @@
 // draw.js: the event-loop page's panes, drawn from the LoopModel: the controls, what runs now,
 // the ready queue, the timers (with live countdowns), the exceptions and the demos' states.
 // `view` holds what the page itself chose: the selected demo, task and message. Labels and
-// names are user data: text nodes and attributes only.
+// names are user data: text nodes and attributes only. Every text is looked up at each draw
+// (t(), words.js), so a switch of language redraws them all.
 
 import { clear, h } from "../lib/dom.js";
 import { fmtSeconds } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
+import { field, fillNodes, sayNodes } from "./words.js";
 
 export const BLOCKING = 0.1; // a callback running longer than this is "blocking the loop"
 
 const $ = (id) => document.getElementById(id);
 
 const KIND = {
-  task_step: ["task step", "k-step"],
-  task_wakeup: ["wake-up", "k-wakeup"],
-  done_callback: ["done-callback", "k-done"],
-  timer: ["timer", "k-timer"],
-  threadsafe: ["from another thread", "k-thread"],
-  io: ["I/O", "k-io"],
-  callback: ["callback", "k-callback"],
+  task_step: [() => t("task step"), "k-step"],
+  task_wakeup: [() => t("wake-up"), "k-wakeup"],
+  done_callback: [() => t("done-callback"), "k-done"],
+  timer: [() => t("timer"), "k-timer"],
+  threadsafe: [() => t("from another thread"), "k-thread"],
+  io: [() => t("I/O"), "k-io"],
+  callback: [() => t("callback"), "k-callback"],
 };
 
 const MODE_TEXT = {
-  running: "running",
-  paused: "paused",
-  stopping: "stopping",
-  stopped: "stopped",
-  "not started": "not started",
-  connecting: "connecting…",
+  running: () => t("running"),
+  paused: () => t("paused"),
+  stopping: () => t("stopping"),
+  stopped: () => t("stopped"),
+  "not started": () => t("not started"),
+  connecting: () => t("connecting…"),
+};
+
+// What asyncio itself says of an exception no one handled: kept in its own words (a student
+// meets them in real logs), with what they mean beside them.
+const ASYNCIO_SAYS = {
+  "Task exception was never retrieved": () => t("a task failed, and nobody awaited it or asked for its exception"),
 };
 
 function kindChip(kind) {
-  const [label, cls] = KIND[kind] || [kind || "callback", "k-callback"];
-  return h("span", { class: `kind-chip ${cls}` }, label);
+  const [label, cls] = KIND[kind] || [() => kind || t("callback"), "k-callback"];
+  return h("span", { class: `kind-chip ${cls}` }, label());
 }
 
 /** A source line: `function() line N: code`. */
@@ -40,7 +49,7 @@ export function lineNode(line) {
   return h(
     "p",
     { class: "at-line" },
-    h("span", { class: "muted" }, `${line.function}() line ${line.line}: `),
+    h("span", { class: "muted" }, t("%(function)s() line %(line)s: ", { function: line.function, line: line.line })),
     h("code", {}, line.code || ""),
   );
 }
@@ -52,13 +61,13 @@ function messageButton(id) {
       type: "button",
       class: "linkish message-ref",
       dataset: { message: String(id) },
-      title: "Show the task that handles this message",
+      title: t("Show the task that handles this message"),
     },
-    `message #${id}`,
+    t("message #%(id)s", { id }),
   );
 }
 
-export const slowText = (seconds) => (Number(seconds) ? `${Number(seconds).toFixed(2)} s` : "off");
+export const slowText = (seconds) => (Number(seconds) ? `${Number(seconds).toFixed(2)} s` : t("off"));
 
 export function renderControls(model, view) {
   const gate = model.gate;
@@ -67,9 +76,9 @@ export function renderControls(model, view) {
   document.body.dataset.loopSteps = String(gate.steps);
   const badge = $("mode");
   badge.dataset.mode = mode;
-  let text = MODE_TEXT[mode] || mode;
-  if (mode === "paused" && gate.waiting_at_gate) text = "paused: held before the next callback";
-  if (gate.slow_motion) text += ` · slow motion ${gate.slow_motion} s`;
+  let text = MODE_TEXT[mode]?.() ?? mode;
+  if (mode === "paused" && gate.waiting_at_gate) text = t("paused: held before the next callback");
+  if (gate.slow_motion) text += ` · ${t("slow motion %(seconds)s s", { seconds: gate.slow_motion })}`;
   badge.textContent = text;
   $("steps").textContent = String(gate.steps);
   $("btn-run").setAttribute("aria-pressed", mode === "running" ? "true" : "false");
@@ -81,8 +90,8 @@ export function renderControls(model, view) {
 
 const idleText = (next, now) =>
   next
-    ? `Waiting in select() for the next timer (${fmtSeconds(next.when - now)}) or for another thread.`
-    : "Waiting in select() for I/O or for a callback from another thread.";
+    ? t("Waiting in select() for the next timer (%(time)s) or for another thread.", { time: fmtSeconds(next.when - now) })
+    : t("Waiting in select() for I/O or for a callback from another thread.");
 
 export function renderRunning(model) {
   const box = clear($("running"));
@@ -92,14 +101,16 @@ export function renderRunning(model) {
     const seconds = model.runningFor();
     box.append(
       h("div", { class: "running-kind" }, kindChip(current.kind)),
-      h("p", { class: "running-label", id: "running-label" }, current.label),
-      current.task !== null && current.task !== undefined ? h("p", { class: "muted" }, `task ${model.taskName(current.task)}`) : null,
-      h("p", { class: "running-for", id: "running-for" }, `running for ${fmtSeconds(seconds)}`),
+      h("p", { class: "running-label", id: "running-label" }, ...sayNodes(field(current, "label"))),
+      current.task !== null && current.task !== undefined
+        ? h("p", { class: "muted" }, ...fillNodes(t("task %(task)s"), { task: model.taskName(current.task) }))
+        : null,
+      h("p", { class: "running-for", id: "running-for" }, runningForText(seconds)),
       lineNode(model.running?.line),
       h(
         "p",
         { class: "blocking-warning", id: "blocking-warning", hidden: seconds < BLOCKING },
-        "Blocking the loop: no other callback, timer or task can run until this returns.",
+        t("Blocking the loop: no other callback, timer or task can run until this returns."),
       ),
     );
     return;
@@ -108,20 +119,20 @@ export function renderRunning(model) {
   if (gate.mode === "paused") {
     if (head) {
       box.append(
-        h("p", { class: "running-label idle" }, "Paused before the next callback:"),
-        h("p", { class: "next-label" }, kindChip(head.kind), " ", head.label),
-        h("p", { class: "muted" }, "Press Step to run just that one."),
+        h("p", { class: "running-label idle" }, t("Paused before the next callback:")),
+        h("p", { class: "next-label" }, kindChip(head.kind), " ", ...sayNodes(field(head, "label"))),
+        h("p", { class: "muted" }, t("Press Step to run just that one.")),
       );
     } else {
       box.append(
-        h("p", { class: "running-label idle" }, "Paused, nothing ready."),
-        h("p", { class: "muted" }, "Timers that come due and other threads can still queue callbacks; start a demo, then Step."),
+        h("p", { class: "running-label idle" }, t("Paused, nothing ready.")),
+        h("p", { class: "muted" }, t("Timers that come due and other threads can still queue callbacks; start a demo, then Step.")),
       );
     }
     return;
   }
   box.append(
-    h("p", { class: "running-label idle" }, "Idle: nothing to run."),
+    h("p", { class: "running-label idle" }, t("Idle: nothing to run.")),
     h("p", { class: "muted", id: "idle-detail" }, idleText(model.timers.values().next().value, model.loopNow())),
   );
 }
@@ -134,7 +145,7 @@ function entryItem(model, view, entry, position) {
     h(
       "div",
       { class: "entry-body" },
-      h("span", { class: "entry-label" }, entry.label),
+      h("span", { class: "entry-label" }, ...sayNodes(field(entry, "label"))),
       h("span", { class: "entry-meta" }, kindChip(entry.kind), entry.message !== undefined ? messageButton(entry.message) : null),
     ),
   );
@@ -157,15 +168,15 @@ export function renderReady(model, view) {
     }
     if (position === 1) {
       li.classList.add("head");
-      li.querySelector(".entry-meta").prepend(h("span", { class: "next-tag" }, model.gate.mode === "paused" ? "next (held)" : "next"));
+      li.querySelector(".entry-meta").prepend(h("span", { class: "next-tag" }, model.gate.mode === "paused" ? t("next (held)") : t("next")));
     }
     list.append(li);
     position += 1;
   }
   if (model.readyTotal > model.ready.size) {
-    list.append(h("li", { class: "more muted" }, `… and ${model.readyTotal - model.ready.size} more`));
+    list.append(h("li", { class: "more muted" }, t("… and %(n)s more", { n: model.readyTotal - model.ready.size })));
   }
-  if (!model.ready.size) list.append(h("li", { class: "empty muted" }, "empty"));
+  if (!model.ready.size) list.append(h("li", { class: "empty muted" }, t("empty")));
   updateCountdowns(model);
 }
 
@@ -184,7 +195,7 @@ export function renderTimers(model, view) {
     );
     list.append(li);
   });
-  if (!timers.length) list.append(h("li", { class: "empty muted" }, "no timers"));
+  if (!timers.length) list.append(h("li", { class: "empty muted" }, t("no timers")));
   updateCountdowns(model);
 }
 
@@ -195,7 +206,9 @@ export function updateCountdowns(model) {
   for (const li of $("ready-list").querySelectorAll("li.timer.fired")) {
     const late = now - Number(li.dataset.when);
     li.classList.toggle("late", late >= BLOCKING && !paused);
-    li.querySelector(".countdown").textContent = `due ${fmtSeconds(Math.max(0, late))} ago${late >= BLOCKING && !paused ? ": the loop is busy" : ""}`;
+    const ago = { time: fmtSeconds(Math.max(0, late)) };
+    li.querySelector(".countdown").textContent =
+      late >= BLOCKING && !paused ? t("due %(time)s ago: the loop is busy", ago) : t("due %(time)s ago", ago);
   }
   for (const li of $("timer-list").querySelectorAll("li.timer")) {
     const when = Number(li.dataset.when);
@@ -204,9 +217,9 @@ export function updateCountdowns(model) {
     li.classList.toggle("late", left < 0 && !paused);
     li.classList.toggle("due", left < 0);
     li.querySelector(".countdown").textContent =
-      left >= 0 ? `due in ${fmtSeconds(left)}` :
-      paused ? `due ${fmtSeconds(-left)} ago: waits for the paused loop` :
-      `late by ${fmtSeconds(-left)}: the loop is busy`;
+      left >= 0 ? t("due in %(time)s", { time: fmtSeconds(left) }) :
+      paused ? t("due %(time)s ago: waits for the paused loop", { time: fmtSeconds(-left) }) :
+      t("late by %(time)s: the loop is busy", { time: fmtSeconds(-left) });
     const done = Math.min(1, Math.max(0, (now - queued) / Math.max(0.001, when - queued)));
     li.querySelector(".bar-fill").style.width = `${(done * 100).toFixed(1)}%`;
   }
@@ -218,7 +231,7 @@ function updateRunningFor(model, now) {
     const seconds = model.runningFor();
     if (seconds >= BLOCKING) model.touch("lag");
     const text = $("running-for");
-    if (text) text.textContent = `running for ${fmtSeconds(seconds)}`;
+    if (text) text.textContent = runningForText(seconds);
     const warning = $("blocking-warning");
     if (warning) warning.hidden = seconds < BLOCKING;
     $("running").classList.toggle("blocking", seconds >= BLOCKING);
@@ -230,11 +243,28 @@ function updateRunningFor(model, now) {
   if (idle && next) idle.textContent = idleText(next, now);
 }
 
+const runningForText = (seconds) => t("running for %(time)s", { time: fmtSeconds(seconds) });
+
+/** Where an exception happened: its task, its callback. */
+function whereNodes(exc) {
+  const parts = [];
+  if (exc.task) parts.push(fillNodes(t("task %(task)s"), { task: exc.task }));
+  if (exc.callback) parts.push(fillNodes(t("callback %(callback)s"), { callback: field(exc, "callback") }));
+  return parts.flatMap((part, i) => (i ? [" · ", ...part] : part));
+}
+
+/** How it was met: our words (translated), or asyncio's own (kept, with what they mean). */
+function howNodes(exc) {
+  if (exc.how_i18n || exc.handled) return sayNodes(field(exc, "how"));
+  const meaning = ASYNCIO_SAYS[exc.how];
+  return [h("code", {}, exc.how ?? ""), meaning ? ` (${meaning()})` : null];
+}
+
 export function renderExceptions(model) {
   const list = clear($("exception-list"));
   $("exception-count").textContent = String(model.exceptions.length);
   for (const exc of model.exceptions.slice().reverse()) {
-    const where = [exc.task ? `task ${exc.task}` : null, exc.callback ? `callback ${exc.callback}` : null].filter(Boolean).join(" · ");
+    const where = whereNodes(exc);
     list.append(
       h(
         "li",
@@ -242,22 +272,22 @@ export function renderExceptions(model) {
         h(
           "div",
           { class: "exception-head" },
-          h("span", { class: `badge ${exc.handled ? "badge-handled" : "badge-error"}` }, exc.handled ? "handled" : "unhandled"),
+          h("span", { class: `badge ${exc.handled ? "badge-handled" : "badge-error"}` }, exc.handled ? t("handled") : t("unhandled")),
           h("code", { class: "exception-type" }, `${exc.type}: ${exc.message}`),
         ),
-        h("p", { class: "exception-how" }, exc.how),
-        where ? h("p", { class: "muted exception-where" }, where) : null,
-        exc.traceback ? h("details", {}, h("summary", {}, "traceback"), h("pre", { class: "traceback" }, exc.traceback)) : null,
+        h("p", { class: "exception-how" }, ...howNodes(exc)),
+        where.length ? h("p", { class: "muted exception-where" }, ...where) : null,
+        exc.traceback ? h("details", {}, h("summary", {}, t("traceback")), h("pre", { class: "traceback" }, exc.traceback)) : null,
       ),
     );
   }
-  if (!model.exceptions.length) list.append(h("li", { class: "empty muted" }, "none"));
+  if (!model.exceptions.length) list.append(h("li", { class: "empty muted" }, t("none")));
 }
 
 const RUN_STATUS = {
-  running: () => ["running", "badge-running"],
-  done: (run) => [`✓ ${run.result}`, "badge-ok"],
-  failed: (run) => [`✗ ${run.error}`, "badge-error"],
+  running: () => [[t("running")], "badge-running"],
+  done: (run) => [["✓ ", ...sayNodes(field(run, "result"))], "badge-ok"],
+  failed: (run) => [["✗ ", h("code", {}, run.error ?? "")], "badge-error"],
 };
 
 export function renderDemos(model) {
@@ -273,8 +303,8 @@ export function renderDemos(model) {
       status.textContent = "";
       continue;
     }
-    const [text, badge] = RUN_STATUS[run.state]?.(run) ?? ["stopped", null];
-    status.textContent = text;
+    const [text, badge] = RUN_STATUS[run.state]?.(run) ?? [[t("stopped")], null];
+    status.replaceChildren(...text);
     status.classList.add("badge");
     if (badge) status.classList.add(badge);
   }

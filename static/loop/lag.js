@@ -4,6 +4,7 @@
 import { niceCeiling } from "../lib/chart.js";
 import { clear, s } from "../lib/dom.js";
 import { fmtSeconds } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 import { BLOCKING } from "./draw.js";
 import { LAG_WINDOW } from "./model.js";
 
@@ -19,7 +20,13 @@ function showFigures(latest, max, counted) {
   maxText.textContent = counted ? fmtSeconds(max.lag) : "–";
   maxText.dataset.seconds = String(max.lag);
   maxText.classList.toggle("spike", max.lag >= BLOCKING);
-  $("lag-window").textContent = `(last ${LAG_WINDOW} s)`;
+  $("lag-window").textContent = t("(last %(seconds)s s)", { seconds: LAG_WINDOW });
+}
+
+/** A lag sample's source: "heartbeat", or "timer #9" (said in the page's language). */
+function sourceText(source) {
+  const timer = /^timer #(\d+)$/.exec(source || "");
+  return timer ? t("timer #%(id)s", { id: timer[1] }) : source;
 }
 
 function grid(scale) {
@@ -34,13 +41,13 @@ function grid(scale) {
   }
   g.append(
     s("text", { x: left, y: CHART.h - 5 }, `−${LAG_WINDOW} s`),
-    s("text", { x: x2, y: CHART.h - 5, "text-anchor": "end" }, "now"),
+    s("text", { x: x2, y: CHART.h - 5, "text-anchor": "end" }, t("now")),
   );
   const parts = [g];
   if (topMs > 100) {
     parts.push(
       s("line", { class: "lag-threshold", x1, x2, y1: y(0.1), y2: y(0.1) }),
-      s("text", { class: "lag-threshold-label", x: left + 4, y: y(0.1) - 4 }, "100 ms: people notice"),
+      s("text", { class: "lag-threshold-label", x: left + 4, y: y(0.1) - 4 }, t("100 ms: people notice")),
     );
   }
   return parts;
@@ -54,7 +61,8 @@ function sampleMarks(samples, { x, y }) {
   }
   for (const sample of samples) {
     if (sample.source !== "heartbeat" && sample.lag >= 0.01) {
-      parts.push(s("circle", { class: "lag-timer", cx: x(sample.t), cy: y(sample.lag), r: 3 }, s("title", {}, `${sample.source}: ${fmtSeconds(sample.lag)} late`)));
+      const title = t("%(source)s: %(time)s late", { source: sourceText(sample.source), time: fmtSeconds(sample.lag) });
+      parts.push(s("circle", { class: "lag-timer", cx: x(sample.t), cy: y(sample.lag), r: 3 }, s("title", {}, title)));
     }
   }
   return parts;
@@ -65,7 +73,7 @@ function spikeMarks(max, blocked, now, { x, y, left, plotW }) {
   if (blocked >= BLOCKING) {
     parts.push(
       s("line", { class: "lag-building", x1: x(now - blocked), y1: y(0), x2: x(now), y2: y(blocked) }),
-      s("text", { class: "lag-spike-label", x: x(now) - 6, y: Math.max(CHART.top + 10, y(blocked) + 14), "text-anchor": "end" }, `blocked: ${fmtSeconds(blocked)}…`),
+      s("text", { class: "lag-spike-label", x: x(now) - 6, y: Math.max(CHART.top + 10, y(blocked) + 14), "text-anchor": "end" }, t("blocked: %(time)s…", { time: fmtSeconds(blocked) })),
     );
   }
   if (max.lag >= BLOCKING) {
@@ -82,7 +90,7 @@ function spikeMarks(max, blocked, now, { x, y, left, plotW }) {
           y: Math.max(CHART.top + 10, y(max.lag) + 4),
           "text-anchor": right ? "end" : "start",
         },
-        `${fmtSeconds(max.lag)} late`,
+        t("%(time)s late", { time: fmtSeconds(max.lag) }),
       ),
     );
   }

@@ -7,6 +7,11 @@
 // time with the `flow` of the consumer-service queue's messages, and checks the copy of the
 // ready queue and timers against the ids in order the loop sends along. What the page should
 // say in its live log becomes log records (plain data); `dirty` names the panes to draw again.
+// A record keeps how to say its line (`say()`: nodes, in the page's language at each call), so
+// a switch of language redraws the log too; `text` is that line as a string.
+
+import { t } from "../lib/i18n.js";
+import { field, fillNodes, nodesText, sayNodes } from "./words.js";
 
 export const LOG_LIMIT = 400; // lines the live log keeps
 const MESSAGE_LIMIT = 60;
@@ -16,10 +21,22 @@ const OPEN_RUNS_KEPT = 200;
 
 export const TERMINAL = new Set(["done", "cancelled", "failed"]);
 
-/** One line of the live log: {category, t, text, kind, task, message, cls}; a callback's line
- * gets `took` (seconds) and maybe `error` when it has run. */
-function logRecord(category, t, text, { kind = null, task = null, message = null, cls = null } = {}) {
-  return { category, t, text, kind, task, message, cls };
+/** One line of the live log: {category, t, say, text, kind, task, message, cls}; `say()` gives
+ * its nodes, `text` its string; a callback's line gets `took` (seconds) and maybe `error` when
+ * it has run. */
+function logRecord(category, time, say, { kind = null, task = null, message = null, cls = null } = {}) {
+  return {
+    category,
+    t: time,
+    say,
+    kind,
+    task,
+    message,
+    cls,
+    get text() {
+      return nodesText(this.say());
+    },
+  };
 }
 
 export class LoopModel {
@@ -88,8 +105,9 @@ export class LoopModel {
     return Math.max(0, now - (this.current.started ?? now));
   }
 
-  logLine(category, t, text, options) {
-    const record = logRecord(category, t ?? this.loopNow(), text, options);
+  /** Add a log line; `say` gives its nodes (called again at each redraw). */
+  logLine(category, time, say, options) {
+    const record = logRecord(category, time ?? this.loopNow(), say, options);
     this.log.push(record);
     if (this.log.length > LOG_LIMIT) this.log = this.log.slice(-LOG_LIMIT);
     this.touch("log");
@@ -97,14 +115,19 @@ export class LoopModel {
   }
 
   logNote(note) {
-    const prefix = note.task && !note.text.startsWith(note.task) ? `[${note.task}] ` : "";
-    this.logLine("note", note.t, `${prefix}${note.text}`);
+    const text = field(note, "text");
+    const say = note.task && !note.text.startsWith(note.task)
+      ? () => ["[", ...fillNodes("%(task)s", { task: note.task }), "] ", ...sayNodes(text)]
+      : () => sayNodes(text);
+    this.logLine("note", note.t, say);
   }
 
   logException(exc) {
-    this.logLine("exception", exc.t, `${exc.handled ? "handled" : "UNHANDLED"} ${exc.type}: ${exc.message} (${exc.how})`, {
-      cls: exc.handled ? "log-handled" : "log-error",
-    });
+    const args = { error: `${exc.type}: ${exc.message}`, how: field(exc, "how") };
+    const say = exc.handled
+      ? () => fillNodes(t("handled %(error)s (%(how)s)"), args)
+      : () => fillNodes(t("UNHANDLED %(error)s (%(how)s)"), args);
+    this.logLine("exception", exc.t, say, { cls: exc.handled ? "log-handled" : "log-error" });
   }
 
   /** The gate as the server answered a control request. */
@@ -142,11 +165,14 @@ export class LoopModel {
     if (newLoop || !samples.length) this.lag = samples.slice();
     else this.lag = [...this.lag.filter((sample) => sample.t < samples[0].t), ...samples];
     if (newLoop) {
-      if (this.logStarted) this.logLine("control", null, `a new loop (#${frame.generation}): every task before it was cancelled`);
+      if (this.logStarted) {
+        const generation = frame.generation;
+        this.logLine("control", null, () => [t("a new loop (#%(n)s): every task before it was cancelled", { n: generation })]);
+      }
       this.logStarted = true;
       for (const note of snap.notes) this.logNote(note);
     } else {
-      this.logLine("control", null, "caught up with a fresh snapshot of the loop");
+      this.logLine("control", null, () => [t("caught up with a fresh snapshot of the loop")]);
     }
     this.messages = new Map();
     for (const item of frame.flow || []) this.applyFlow(item, false);
@@ -163,7 +189,9 @@ export class LoopModel {
     const flow = frame.flow || [];
     const runs = frame.events.reduce((count, event) => count + (event.type === "run"), 0);
     this.quietCallbacks = runs > CALLBACKS_PER_FRAME;
-    if (this.quietCallbacks) this.logLine("callback", frame.events[0].t, `▶ … ${runs} callbacks ran (too many to list one by one)`);
+    if (this.quietCallbacks) {
+      this.logLine("callback", frame.events[0].t, () => [`▶ ${t("… %(n)s callbacks ran (too many to list one by one)", { n: runs })}`]);
+    }
     let f = 0;
     for (const event of frame.events) {
       while (f < flow.length && flow[f].t <= event.t) this.applyFlow(flow[f++], true);
@@ -173,7 +201,8 @@ export class LoopModel {
     this.quietCallbacks = false;
     if (frame.skipped && this.clock() - this.lastSkipNote > 2000) {
       this.lastSkipNote = this.clock();
-      this.logLine("control", null, `${frame.skipped} events in a moment: too many to show one by one (snapshots instead)`);
+      const skipped = frame.skipped;
+      this.logLine("control", null, () => [t("%(n)s events in a moment: too many to show one by one (snapshots instead)", { n: skipped })]);
     }
     if ("orders" in frame && String(frame.orders) !== String(this.depth)) {
       this.depth = frame.orders;
@@ -236,7 +265,7 @@ export class LoopModel {
       const key = `${run.name}@${run.started}`;
       if (old && old.state === "running" && run.state !== "running" && !this.finishedLogged.has(key)) {
         this.finishedLogged.add(key);
-        this.logLine("note", null, demoOutcome(run), { cls: run.state === "failed" ? "log-error" : "log-demo" });
+        this.logLine("note", null, () => demoOutcome(run), { cls: run.state === "failed" ? "log-error" : "log-demo" });
       }
     }
     this.touch("demos");
@@ -256,10 +285,12 @@ export class LoopModel {
     if (live && item.step === "acked") {
       const task = `handle-message-${item.message}`;
       const known = Boolean(this.taskByName(task));
-      this.logLine("message", item.t, `message #${item.message} → task ${known ? task : "?"} → acked`, { message: item.message });
+      const args = { id: item.message, task: known ? task : "?" };
+      this.logLine("message", item.t, () => fillNodes(t("message #%(id)s → task %(task)s → acked"), args), { message: item.message });
     } else if (live && item.step === "published") {
       const body = item.body.length > 40 ? `${item.body.slice(0, 39)}…` : item.body;
-      this.logLine("message", item.t, `message #${item.message} published to ${this.queue}: ${body}`, { message: item.message });
+      const args = { id: item.message, queue: this.queue, body };
+      this.logLine("message", item.t, () => fillNodes(t("message #%(id)s published to %(queue)s: %(body)s"), args), { message: item.message });
     }
     this.touch("messages");
   }
@@ -281,14 +312,22 @@ export class LoopModel {
 }
 
 function demoOutcome(run) {
-  if (run.state === "done") return `demo ${run.name} finished: ${run.result}`;
-  if (run.state === "failed") return `demo ${run.name} failed: ${run.error}`;
-  return `demo ${run.name} was cancelled`;
+  const args = { demo: run.name, result: field(run, "result"), error: run.error };
+  if (run.state === "done") return fillNodes(t("demo %(demo)s finished: %(result)s"), args);
+  if (run.state === "failed") return fillNodes(t("demo %(demo)s failed: %(error)s"), args);
+  return fillNodes(t("demo %(demo)s was cancelled"), args);
 }
 
+const CONTROL_TEXT = {
+  running: () => t("loop running"),
+  paused: () => t("loop paused"),
+  stopping: () => t("loop stopping"),
+};
+
 function describeControl(event) {
-  const slow = event.slow_motion ? `, slow motion ${event.slow_motion} s per callback` : "";
-  return `loop ${event.mode}${slow}`;
+  const mode = CONTROL_TEXT[event.mode]?.() ?? event.mode;
+  if (!event.slow_motion) return [mode];
+  return [t("%(mode)s, slow motion %(seconds)s s per callback", { mode, seconds: event.slow_motion })];
 }
 
 // The loop's events, each applied with the LoopModel as `this`.
@@ -320,7 +359,8 @@ const EVENTS = {
     this.timers.delete(entry.id);
     this.current = { ...entry, started: event.t };
     if (!this.quietCallbacks) {
-      const record = this.logLine("callback", event.t, `▶ ${entry.label}`, { kind: entry.kind, task: entry.task });
+      const label = field(entry, "label");
+      const record = this.logLine("callback", event.t, () => ["▶ ", ...sayNodes(label)], { kind: entry.kind, task: entry.task });
       this.openRuns.set(entry.id, record);
     }
     this.touch("ready", "timers", "running", "code", "tasks");
@@ -358,7 +398,8 @@ const EVENTS = {
   control(event) {
     // A step pauses (again) each time: log only what changed.
     if (event.mode !== this.lastControl.mode || event.slow_motion !== this.lastControl.slow_motion) {
-      this.logLine("control", event.t, describeControl(event));
+      const control = { mode: event.mode, slow_motion: event.slow_motion };
+      this.logLine("control", event.t, () => describeControl(control));
     }
     this.lastControl = { mode: event.mode, slow_motion: event.slow_motion };
     this.gate = { ...this.gate, mode: event.mode, slow_motion: event.slow_motion };

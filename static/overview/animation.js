@@ -7,6 +7,7 @@
 // At high rates only 1 message in N is animated, chosen by message id so a sampled message is
 // followed all the way, and the page says so.
 
+import { t } from "../lib/i18n.js";
 import { SHAPES } from "./draw.js";
 import { measure, pointAt, stub } from "./geometry.js";
 import { isReplyKey, ownerKey } from "./model.js";
@@ -87,9 +88,14 @@ export class Animator {
     const wanted = rate > TARGET_JOURNEYS_PER_SECOND ? Math.ceil(rate / TARGET_JOURNEYS_PER_SECOND) : 1;
     // Change the sampling only by a clear margin, so it does not flicker.
     if (wanted > this.sampleEvery || wanted < this.sampleEvery / 2) this.sampleEvery = wanted;
+    this.showSampling();
+  }
+
+  /** Say how many messages are animated (again after a language switch). */
+  showSampling() {
     const every = this.sampleEvery * Math.max(1, this.serverSampled);
     this.samplingNote.hidden = every <= 1;
-    this.samplingNote.textContent = every > 1 ? `busy: animating about 1 message in ${every}` : "";
+    this.samplingNote.textContent = every > 1 ? t("busy: animating about 1 message in %(every)s", { every }) : "";
   }
 
   journeyStart(id) {

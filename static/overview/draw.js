@@ -1,13 +1,15 @@
 // draw.js: the overview's SVG: columns, edges with their binding keys, and one node per
 // producer, exchange, queue and consumer, each a link to its page. Numbers that change with
 // every batch (queue bars, unacked counts) are updated in place; the rest is drawn again only
-// when the structure changes. Names are user data: text nodes and attributes only.
+// when the structure changes. Names are user data: text nodes and attributes only. Every word
+// is said through t(): the overview draws the diagram and legend again on a language switch.
 
 import { exchangeLabel, pages } from "../lib/api.js";
 import { clear, h, s } from "../lib/dom.js";
-import { fmtNumber, jsonText, shorten } from "../lib/format.js";
+import { displayWidth, fmtNumber, jsonText, shorten } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 
-export const LABEL_CHAR = 6.6; // px per character of the 11px monospace edge labels
+export const LABEL_CHAR = 6.6; // px per column of the 11px monospace edge labels (a Chinese character takes two)
 
 /** The message tokens, by what happened to the message (the legend shows each). */
 export const SHAPES = {
@@ -27,9 +29,16 @@ export const SHAPES = {
 const LAYERS = { columns: "columns", edges: "edges", nodes: "nodes", labels: "edge-labels", tokens: "tokens", notes: "notes" };
 
 const EDGE_TITLES = {
-  "dead-letter": "dead letters go to this exchange",
-  default: "default exchange: routing key = queue name",
-  reply: "direct reply-to: replies skip the queues",
+  "dead-letter": () => t("dead letters go to this exchange"),
+  default: () => t("default exchange: routing key = queue name"),
+  reply: () => t("direct reply-to: replies skip the queues"),
+};
+
+const COLUMN_TITLES = {
+  producer: () => t("producers"),
+  exchange: () => t("exchanges"),
+  queue: () => t("queues"),
+  consumer: () => t("consumers"),
 };
 
 const pathD = (points) => `M${points.map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join(" L")}`;
@@ -37,9 +46,9 @@ const pathD = (points) => `M${points.map((p) => `${p[0].toFixed(1)},${p[1].toFix
 function bindingLabel(binding, exchangeType) {
   const args = Object.entries(binding.arguments || {});
   if (exchangeType === "headers" || (args.length && !binding.routing_key)) {
-    return args.map(([k, v]) => `${k}=${jsonText(v)}`).join(" ") || "(no headers)";
+    return args.map(([k, v]) => `${k}=${jsonText(v)}`).join(" ") || t("(no headers)");
   }
-  if (exchangeType === "fanout") return binding.routing_key ? `${binding.routing_key} (ignored)` : "";
+  if (exchangeType === "fanout") return binding.routing_key ? t("%(key)s (ignored)", { key: binding.routing_key }) : "";
   return binding.routing_key === "" ? '""' : binding.routing_key;
 }
 
@@ -73,7 +82,7 @@ export class Diagram {
     drawColumns(layers.columns, lay.columns);
     for (const edge of lay.edges.values()) {
       const path = s("path", { class: `edge edge-${edge.kind}`, d: pathD(edge.points) });
-      if (EDGE_TITLES[edge.kind]) path.append(s("title", {}, EDGE_TITLES[edge.kind]));
+      if (EDGE_TITLES[edge.kind]) path.append(s("title", {}, EDGE_TITLES[edge.kind]()));
       layers.edges.append(path);
     }
     drawBindingLabels(layers.labels, lay, model);
@@ -135,10 +144,10 @@ export class Diagram {
 
 function drawColumns(layer, columns) {
   for (const col of columns) {
-    layer.append(s("text", { class: "column-title", x: col.x + col.w / 2, y: 20, "text-anchor": "middle" }, col.title));
+    layer.append(s("text", { class: "column-title", x: col.x + col.w / 2, y: 20, "text-anchor": "middle" }, COLUMN_TITLES[col.kind]()));
     if (!col.ids.length && col.kind === "producer") {
       layer.append(
-        s("text", { class: "column-hint", x: col.x + col.w / 2, y: 40, "text-anchor": "middle" }, "publishers appear here"),
+        s("text", { class: "column-hint", x: col.x + col.w / 2, y: 40, "text-anchor": "middle" }, t("publishers appear here")),
       );
     }
   }
@@ -154,7 +163,7 @@ function drawBindingLabels(layer, lay, model) {
     if (!labels.length) continue;
     const full = labels.join(" | ");
     const text = shorten(full, 28);
-    const width = text.length * LABEL_CHAR + 10;
+    const width = displayWidth(text) * LABEL_CHAR + 10;
     const middle = edge.points[Math.round((edge.points.length - 1) * 0.5)];
     placed.push({ full, text, width, x: middle[0] - width / 2, y: middle[1] - 9 });
   }
@@ -178,7 +187,7 @@ function drawBindingLabels(layer, lay, model) {
       s(
         "g",
         { class: "edge-label", transform: `translate(${label.x.toFixed(1)} ${label.y.toFixed(1)})` },
-        s("title", {}, `binding key: ${label.full}`),
+        s("title", {}, t("binding key: %(key)s", { key: label.full })),
         s("rect", { width: label.width.toFixed(1), height: 18, rx: 4 }),
         s("text", { x: 5, y: 13 }, label.text),
       ),
@@ -194,13 +203,13 @@ const NODE_DRAWERS = {
   producer(g, node) {
     const sub = s("text", { class: "node-sub", x: 12, y: 33 }, "");
     g.append(
-      s("title", {}, `producer: connection ${node.name}`),
+      s("title", {}, t("producer: connection %(name)s", { name: node.name })),
       s("rect", { class: "node-box", width: node.w, height: node.h, rx: 8 }),
       nodeTitle(node.name, 19),
       sub,
     );
     const update = (model) => {
-      const text = `published ${fmtNumber(model.producers.get(node.name)?.published || 0)}`;
+      const text = t("published %(n)s", { n: fmtNumber(model.producers.get(node.name)?.published || 0) });
       if (sub.textContent !== text) sub.textContent = text;
     };
     return update;
@@ -211,7 +220,13 @@ const NODE_DRAWERS = {
     const type = exchange?.type || "?";
     g.classList.add(`type-${type}`);
     g.append(
-      s("title", {}, `${type} exchange ${exchangeLabel(node.name)}${exchange?.internal ? " (internal)" : ""}`),
+      s(
+        "title",
+        {},
+        exchange?.internal
+          ? t("%(type)s exchange %(name)s (internal)", { type, name: exchangeLabel(node.name) })
+          : t("%(type)s exchange %(name)s", { type, name: exchangeLabel(node.name) }),
+      ),
       s("rect", { class: "node-box", width: node.w, height: node.h, rx: 6 }),
       s("rect", { class: "type-stripe", width: 5, height: node.h, rx: 2 }),
       nodeTitle(exchangeLabel(node.name), 20),
@@ -229,9 +244,9 @@ const NODE_DRAWERS = {
     const sub = s("text", { class: "node-sub", x: 12, y: 52 }, "");
     const argText = Object.entries(args).map(([k, v]) => `${k}=${jsonText(v)}`).join(", ");
     g.append(
-      s("title", {}, `queue ${node.name}${argText ? `\n${argText}` : ""}`),
+      s("title", {}, [t("queue %(name)s", { name: node.name }), argText].filter(Boolean).join("\n")),
       s("rect", { class: "node-box", width: node.w, height: node.h, rx: 6 }),
-      nodeTitle(node.name, badges.length ? 15 : 21),
+      nodeTitle(node.name, badges.length ? Math.max(6, Math.min(15, 22 - displayWidth(badges.join(" ")))) : 21),
       badges.length ? s("text", { class: "node-badges", x: node.w - 10, y: 18, "text-anchor": "end" }, badges.join(" ")) : null,
       s("rect", { class: "bar-track", x: 12, y: 28, height: 9, width: barWidth, rx: 2 }),
       ready,
@@ -249,7 +264,7 @@ const NODE_DRAWERS = {
       ready.setAttribute("width", readyW.toFixed(1));
       unacked.setAttribute("x", (12 + readyW).toFixed(1));
       unacked.setAttribute("width", unackedW.toFixed(1));
-      sub.textContent = `${fmtNumber(q.ready)} ready · ${fmtNumber(q.unacked)} unacked`;
+      sub.textContent = t("%(ready)s ready · %(unacked)s unacked", { ready: fmtNumber(q.ready), unacked: fmtNumber(q.unacked) });
       g.dataset.ready = String(q.ready);
       g.dataset.unacked = String(q.unacked);
     };
@@ -261,7 +276,7 @@ const NODE_DRAWERS = {
     const label = consumer?.channel || consumer?.connection || node.name;
     const sub = s("text", { class: "node-sub", x: 18, y: 34 }, "");
     g.append(
-      s("title", {}, `consumer ${node.name} on ${label}`),
+      s("title", {}, t("consumer %(tag)s on %(channel)s", { tag: node.name, channel: label })),
       s("rect", { class: "node-box", width: node.w, height: node.h, rx: node.h / 2 }),
       s("text", { class: "node-title", x: 18, y: 19 }, shorten(label, 18)),
       sub,
@@ -269,36 +284,42 @@ const NODE_DRAWERS = {
     const update = (current) => {
       const c = current.consumers.get(node.name);
       if (!c) return;
-      const text = c.ack_required ? `manual ack · ${c.unacked}/${c.prefetch_count || "∞"} unacked` : "auto ack";
+      const text = c.ack_required
+        ? t("manual ack · %(unacked)s/%(prefetch)s unacked", { unacked: fmtNumber(c.unacked), prefetch: c.prefetch_count || "∞" })
+        : t("auto ack");
       if (sub.textContent !== text) sub.textContent = text;
     };
     return update;
   },
 };
 
+// The queue's arguments at a glance: RabbitMQ's own abbreviations (TTL, DLX, SAC) stay; the
+// others are said in the page's language.
 function queueBadges(args) {
   return [
     args["x-message-ttl"] !== undefined ? "TTL" : null,
-    args["x-max-length"] !== undefined || args["x-max-length-bytes"] !== undefined ? "max" : null,
+    args["x-max-length"] !== undefined || args["x-max-length-bytes"] !== undefined ? t("max") : null,
     args["x-dead-letter-exchange"] !== undefined ? "DLX" : null,
-    args["x-expires"] !== undefined ? "exp" : null,
+    args["x-expires"] !== undefined ? t("exp") : null,
     args["x-single-active-consumer"] === true ? "SAC" : null,
-    args["x-max-priority"] !== undefined ? "prio" : null,
+    args["x-max-priority"] !== undefined ? t("prio") : null,
   ].filter(Boolean);
 }
 
-/** The legend under the diagram: every token shape, and the special edges. */
+/** The legend under the diagram: every token shape, and the special edges (drawn again in
+ * another language). */
 export function drawLegend(legend) {
   const items = [
-    ["message", "message on its way"],
-    ["redelivered", "redelivered"],
-    ["acked", "acked"],
-    ["requeue", "nacked / rejected → requeued"],
-    ["dead-letter", "dead-lettered"],
-    ["expired", "expired (TTL)"],
-    ["dropped", "dropped (queue full)"],
-    ["unroutable", "unroutable / rejected"],
+    ["message", t("message on its way")],
+    ["redelivered", t("redelivered")],
+    ["acked", t("acked")],
+    ["requeue", t("nacked / rejected → requeued")],
+    ["dead-letter", t("dead-lettered")],
+    ["expired", t("expired (TTL)")],
+    ["dropped", t("dropped (queue full)")],
+    ["unroutable", t("unroutable / rejected")],
   ];
+  clear(legend);
   for (const [shape, label] of items) {
     const icon = s("svg", { viewBox: "-9 -9 18 18", width: 18, height: 18, "aria-hidden": "true" }, SHAPES[shape]());
     legend.append(h("li", {}, icon, label));
@@ -306,8 +327,8 @@ export function drawLegend(legend) {
   const edgeItem = (kind, label) =>
     h("li", {}, s("svg", { viewBox: "0 0 30 10", width: 30, height: 10, "aria-hidden": "true" }, s("path", { class: `edge edge-${kind}`, d: "M0,5 L30,5" })), label);
   legend.append(
-    edgeItem("dead-letter", "dead-letter route"),
-    edgeItem("default", "default exchange (key = queue name)"),
-    edgeItem("reply", "direct reply-to"),
+    edgeItem("dead-letter", t("dead-letter route")),
+    edgeItem("default", t("default exchange (key = queue name)")),
+    edgeItem("reply", t("direct reply-to")),
   );
 }

@@ -77,10 +77,10 @@ function columnsOf(model, showSystem) {
     (name) => exchangeIndex.get(name),
   );
   return [
-    { title: "producers", kind: "producer", ids: producerNames.map((n) => ["p", n]) },
-    { title: "exchanges", kind: "exchange", ids: exchangeNames.map((n) => ["x", n]) },
-    { title: "queues", kind: "queue", ids: queueNames.map((n) => ["q", n]) },
-    { title: "consumers", kind: "consumer", ids: consumerTags.map((t) => ["c", t]) },
+    { kind: "producer", ids: producerNames.map((n) => ["p", n]) },
+    { kind: "exchange", ids: exchangeNames.map((n) => ["x", n]) },
+    { kind: "queue", ids: queueNames.map((n) => ["q", n]) },
+    { kind: "consumer", ids: consumerTags.map((t) => ["c", t]) },
   ];
 }
 

@@ -3,8 +3,9 @@
 // routing trace out; it is fetched from the message's history, a few a second.
 
 import { exchangeLabel, pages } from "../lib/api.js";
-import { clear, h, s } from "../lib/dom.js";
-import { fmtTime, shorten } from "../lib/format.js";
+import { clear, h, phrase, s } from "../lib/dom.js";
+import { displayWidth, fmtTime, shorten, wrapText } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 import { traceLoader, unroutableReasons } from "../lib/routing.js";
 import { LABEL_CHAR } from "./draw.js";
 
@@ -12,17 +13,7 @@ const LISTED = 6;
 const NOTE_MS = 6000;
 
 function wrap(text, width, maxLines) {
-  const lines = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line && (line + " " + word).length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line) lines.push(line);
+  const lines = wrapText(text, width);
   if (lines.length > maxLines) {
     lines.length = maxLines;
     lines[maxLines - 1] = shorten(`${lines[maxLines - 1]} …`, width);
@@ -45,6 +36,7 @@ export class UnroutableNotes {
   /** A fresh snapshot: the list starts again. */
   reset() {
     clear(this.list);
+    this.listed = []; // the events listed, newest first: {event, full}
     this.none.hidden = false;
   }
 
@@ -52,23 +44,39 @@ export class UnroutableNotes {
   add(e) {
     const traced = this.withTrace(e);
     this.traced.set(e, traced);
+    const entry = { event: e, full: e };
+    this.listed = [entry, ...(this.listed || [])].slice(0, LISTED);
+    const item = this.item(entry);
     this.none.hidden = true;
-    const reasons = h("ul", { class: "reasons" }, h("li", { class: "reason" }, unroutableReasons(e)[0]));
-    const item = h(
+    this.list.prepend(item);
+    while (this.list.children.length > LISTED) this.list.lastElementChild.remove();
+    traced.then((full) => {
+      entry.full = full;
+      if (item.isConnected) item.querySelector(".reasons").replaceChildren(...this.reasonItems(full));
+    });
+  }
+
+  /** The list again, in the current language (after a language switch). */
+  redraw() {
+    this.list.replaceChildren(...(this.listed || []).map((entry) => this.item(entry)));
+  }
+
+  reasonItems(event) {
+    return unroutableReasons(event).map((r) => h("li", { class: "reason" }, r));
+  }
+
+  item({ event: e, full }) {
+    const exchange = h("a", { href: pages.exchange(this.vhost, e.exchange), class: "entity-link" }, exchangeLabel(e.exchange));
+    const key = h("code", { class: "key" }, e.routing_key ?? "");
+    const reasons = h("ul", { class: "reasons" }, full === e ? this.reasonItems(e).slice(0, 1) : this.reasonItems(full));
+    return h(
       "li",
       { "data-message-id": String(e.message_id) },
       h("span", { class: "muted" }, fmtTime(e.time)),
       " ",
-      h("a", { href: pages.exchange(this.vhost, e.exchange), class: "entity-link" }, exchangeLabel(e.exchange)),
-      " key ",
-      h("code", { class: "key" }, e.routing_key ?? ""),
+      ...phrase(t("%(exchange)s key %(key)s"), { exchange, key }),
       reasons,
     );
-    this.list.prepend(item);
-    while (this.list.children.length > LISTED) this.list.lastElementChild.remove();
-    traced.then((full) => {
-      if (item.isConnected) reasons.replaceChildren(...unroutableReasons(full).map((r) => h("li", { class: "reason" }, r)));
-    });
   }
 
   /** The note under the event's exchange, again with the full reasons once they arrive. */
@@ -88,12 +96,16 @@ export class UnroutableNotes {
       if (old.dataset.exchange === exchange) old.remove();
     }
     const reasons = unroutableReasons(event);
-    const text = `✗ unroutable ${JSON.stringify(event.routing_key ?? "")}: ${reasons[0]}${reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : ""}`;
+    const key = JSON.stringify(event.routing_key ?? "");
+    const text =
+      reasons.length > 1
+        ? t("✗ unroutable %(key)s: %(reason)s (and %(more)s more)", { key, reason: reasons[0], more: reasons.length - 1 })
+        : t("✗ unroutable %(key)s: %(reason)s", { key, reason: reasons[0] });
     // Under the exchange, reaching left into the gap before it: the binding labels to its right
     // stay readable.
     const chars = Math.floor((node.w + 50) / LABEL_CHAR);
     const lines = wrap(text, chars, 4);
-    const width = Math.max(...lines.map((l) => l.length)) * LABEL_CHAR + 14;
+    const width = Math.max(...lines.map((l) => displayWidth(l))) * LABEL_CHAR + 14;
     const note = s(
       "g",
       { class: "reason-note", transform: `translate(${(node.x + node.w - width).toFixed(1)} ${(node.y + node.h + 5).toFixed(1)})` },

@@ -562,3 +562,32 @@ def test_properties_with_binary_headers_are_json_safe(client: FlaskClient, broke
     [message] = client.get("/api/queues/%2F/q/peek").get_json()
     assert message["payload_encoding"] == "base64"
     assert message["properties"]["headers"] == {"raw": "AP8=", "t": "ok"}
+
+
+def test_a_host_the_app_does_not_serve_is_refused_even_with_a_matching_origin(
+    client: FlaskClient,
+) -> None:
+    """DNS rebinding: evil.example resolves to 127.0.0.1, so its page's requests reach us with
+    Host and Origin both evil.example. Only the Host gives it away."""
+    evil = {"Host": "evil.example:15672", "Origin": "http://evil.example:15672"}
+    refused = client.put("/api/queues/%2F/q", headers=evil)
+    assert refused.status_code == 403
+    assert refused.get_json()["reason"] == "host 'evil.example' is not one this QueueLab serves"
+    assert client.get("/api/queues", headers={"Host": "evil.example"}).status_code == 403
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 403
+    for host in ("localhost:15672", "127.0.0.1:15672", "[::1]:15672", "LOCALHOST"):
+        assert client.get("/api/overview", headers={"Host": host}).status_code == 200, host
+
+
+def test_a_teacher_allows_the_names_a_class_uses(broker: Broker) -> None:
+    from app import allowed_hosts
+
+    served = allowed_hosts("0.0.0.0", ["queuelab.school.example"])
+    assert {"localhost", "127.0.0.1", "::1", "queuelab.school.example"} <= served
+    assert "evil.example" not in served
+    assert allowed_hosts("192.168.1.20", []) >= {"192.168.1.20", "localhost"}
+    app = create_app({"BROKER": broker, "ALLOWED_HOSTS": served})
+    client = app.test_client()
+    assert (
+        client.get("/api/overview", headers={"Host": "queuelab.school.example"}).status_code == 200
+    )

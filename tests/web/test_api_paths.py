@@ -80,7 +80,9 @@ def test_raw_utf8_and_bad_escapes_in_paths(server: LiveServer) -> None:
 
     def raw(path: bytes) -> int:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
-            conn.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            conn.sendall(
+                b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )
             return int(conn.recv(100).split(b" ")[1])
 
     call(server, "PUT", f"/api/queues/%2F/{q('ü')}")

@@ -114,6 +114,20 @@ def test_unknown_vhost_gets_an_error_frame(server: LiveServer) -> None:
         quietly_close(ws)
 
 
+def test_a_rebound_host_cannot_open_the_live_socket(server: LiveServer) -> None:
+    """A DNS-rebinding page's handshake: Host and Origin agree, but name another site."""
+    name = f"evil.example:{server.port}"
+    handshake = (
+        f"GET /ws/live?vhost=%2F HTTP/1.1\r\nHost: {name}\r\nOrigin: http://{name}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        raw.sendall(handshake.encode())
+        status = raw.recv(4096).split(b"\r\n", 1)[0]
+    assert status == b"HTTP/1.1 403 FORBIDDEN"
+
+
 def test_cross_site_handshake_is_refused(server: LiveServer) -> None:
     with pytest.raises(ConnectionError):
         connect(server, headers={"Origin": "http://evil.example"})

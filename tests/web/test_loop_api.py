@@ -146,6 +146,30 @@ def test_step_with_nothing_to_run_answers_at_once(client) -> None:
     assert time.monotonic() - started < 1.0
     assert answer["ran"] is None
     assert "nothing to run" in answer["message"]
+
+
+def test_the_api_answers_in_the_request_language_and_sends_the_message_beside_it(client) -> None:
+    chinese = {"Accept-Language": "zh-CN"}
+    answer = client.post("/api/loop/control", json={"action": "step"}, headers=chinese).json
+    assert answer["message"].startswith("没有可运行的")
+    assert answer["message_i18n"]["msgid"].startswith("nothing to run")
+    control(client, action="pause")
+    started = client.post("/api/loop/demos/callback", json={}, headers=chinese).json
+    assert started["hint"].startswith("事件循环已暂停")
+    assert started["hint_i18n"] == {
+        "msgid": "the loop is paused: press Step (or Run) to let it happen"
+    }
+    stepped = client.post("/api/loop/control", json={"action": "step"}, headers=chinese).json
+    assert stepped["message"].startswith("已运行：来自线程 ")
+    assert stepped["message_i18n"]["args"]["label"]["msgid"].startswith("submit from thread")
+    refused = client.post("/api/loop/demos/callback", json={}, headers=chinese)
+    assert refused.status_code == 409
+    assert refused.json["reason"] == "演示 'callback' 已在运行"
+    control(client, action="run")
+    wait_for(lambda: run_state(client, "callback")["state"] == "done")
+    run = run_state(client, "callback")
+    assert run["result"] == "awaited 'pong'"  # the English stays, its message beside it
+    assert run["result_i18n"] == {"msgid": "awaited %(value)s", "args": {"value": "'pong'"}}
     assert answer["control"]["mode"] == "paused"
 
 

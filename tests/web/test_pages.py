@@ -69,8 +69,8 @@ def test_each_page_renders_with_nav_and_no_inline_code(client: FlaskClient, path
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-live="connecting"' in html
-    for label in ("Overview", "Exchanges", "Queues", "Event log", "Connections"):
-        assert f">{label}</a>" in html
+    for label in ("Overview", "Exchanges", "Queues", "Event log", "Connections", "Glossary"):
+        assert f'<span data-i18n="{label}">{label}</span></a>' in html
     found = inspect(html)
     assert found.inline_scripts == 0
     assert found.handlers == []

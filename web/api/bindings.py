@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import Response
 
 from broker.exchanges.base import properties_key
+from broker.translatable import N_
 from web.api import inputs
 from web.api.routing import route
 from web.api.state import management_channel
@@ -82,7 +83,7 @@ def _find(vhost: str, source: str, destination: str, kind: str, props: str) -> d
         "not_found",
         f"NOT_FOUND - no binding '{props}' from exchange '{source}' to {kind} '{destination}' "
         f"in vhost '{vhost}'",
-        "list the bindings between the two to see their properties_key",
+        N_("list the bindings between the two to see their properties_key"),
         404,
     )
 

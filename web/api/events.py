@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Response, request
 
+from broker.translatable import N_
 from broker.vocabulary import vocabulary
 from web.api import inputs
 from web.api.routing import route
@@ -71,7 +72,7 @@ def message_history(message_id: str) -> Response:
             404,
             "not_found",
             f"NOT_FOUND - no events for message {wanted} in the recent history",
-            "the broker keeps only the most recent events",
+            N_("the broker keeps only the most recent events"),
             404,
         )
     return json_response(

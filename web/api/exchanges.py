@@ -12,12 +12,13 @@ from typing import Any
 from flask import Response
 
 from broker.message import properties_from_json
+from broker.translatable import N_, TranslatableError
 from web.api import inputs
 from web.api.routing import route
 from web.api.state import api_state, management_channel
 from web.api.views import bindings, exchange_info, find, snapshot, snapshots
 from web.serialize import json_safe
-from web.toolkit import bad_request, json_response, read_json_body
+from web.toolkit import ApiError, bad_request, json_response, read_json_body
 
 
 @route("exchanges", "GET")
@@ -42,7 +43,7 @@ def exchange_put(vhost: str, name: str) -> Response:
     vhost, name = inputs.vhost(vhost), inputs.exchange_name(name)
     body = read_json_body(optional=True)
     if "type" not in body:
-        raise bad_request("'type' is required", "one of direct, fanout, topic, headers")
+        raise bad_request("'type' is required", N_("one of direct, fanout, topic, headers"))
     exchange_type = inputs.exchange_type(body["type"], "'type'")
     durable = inputs.flag(body, "durable", True)
     auto_delete = inputs.flag(body, "auto_delete", False)
@@ -115,8 +116,8 @@ def exchange_publish(vhost: str, name: str) -> Response:
     payload = _payload(body)
     try:
         properties = properties_from_json(body.get("properties"))
-    except ValueError as error:
-        raise bad_request(str(error)) from None
+    except TranslatableError as error:
+        raise ApiError.refusal(error) from None
     mandatory = inputs.flag(body, "mandatory", False)
     repeat = inputs.int_field(body, "repeat", 1, 1, 1_000_000)
     if repeat > 1 or "rate" in body:

@@ -12,6 +12,7 @@ from flask import request
 
 from broker.exchanges import ROUTERS
 from broker.message import MAX_SHORTSTR_BYTES
+from broker.translatable import N_
 from web.api.state import broker
 from web.toolkit import ApiError, bad_request, invalid_exchange_type
 
@@ -29,7 +30,7 @@ def text(value: Any, what: str, allow_empty: bool = True) -> str:
     if size > MAX_SHORTSTR_BYTES:
         raise bad_request(
             f"{what} is {size} bytes long in UTF-8; AMQP allows at most {MAX_SHORTSTR_BYTES}",
-            "names and routing keys are AMQP short strings",
+            N_("names and routing keys are AMQP short strings"),
         )
     if not allow_empty and not value:
         raise bad_request(f"{what} must not be empty")
@@ -100,7 +101,7 @@ def vhost(name: str) -> str:
             404,
             "not_found",
             f"NOT_FOUND - no vhost '{name}'",
-            "the default vhost is '/', written %2F in a path",
+            N_("the default vhost is '/', written %2F in a path"),
             404,
         )
     return name

@@ -10,6 +10,7 @@ from flask import Response
 
 from broker import Delivery
 from broker.message import describe_message
+from broker.translatable import N_
 from web.api import inputs
 from web.api.routing import route
 from web.api.state import broker, management_channel
@@ -61,7 +62,7 @@ def queue_put(vhost: str, name: str) -> Response:
     if inputs.flag(body, "exclusive", False):
         raise bad_request(
             "the management API cannot declare exclusive queues",
-            "an exclusive queue belongs to the client connection that declares it",
+            N_("an exclusive queue belongs to the client connection that declares it"),
         )
     arguments = inputs.arguments(body)
     existed = any(q["name"] == name for q in snapshot(vhost)["queues"])

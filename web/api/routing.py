@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from flask import Blueprint, Response, request
 
+from broker.translatable import N_
 from web.toolkit import (
     ALL_METHODS,
     ApiError,
@@ -82,7 +83,7 @@ def segments() -> list[str]:
         except (UnicodeEncodeError, UnicodeDecodeError):
             raise bad_request(
                 "the path is not valid UTF-8 once percent-decoded",
-                "percent-encode names as UTF-8, e.g. with encodeURIComponent",
+                N_("percent-encode names as UTF-8, e.g. with encodeURIComponent"),
             ) from None
     return decoded
 
@@ -125,7 +126,7 @@ def dispatch(_rest: str) -> Response:
 def _route() -> Response:
     matched = match(segments())
     if matched is None:
-        raise ApiError(404, "not_found", "Not Found", "see /api for the list of endpoints")
+        raise ApiError(404, "not_found", "Not Found", N_("see /api for the list of endpoints"))
     table, args = matched
     handler = table.get("GET" if request.method == "HEAD" else request.method)
     if handler is None:

@@ -16,7 +16,7 @@ from flask import current_app
 
 from broker import Broker, Channel, Connection
 from simulation import SimulationError, Simulations
-from web.toolkit import bad_request
+from web.toolkit import ApiError
 
 EXTENSION = "queuelab.api"
 
@@ -68,7 +68,7 @@ class ApiState:
         try:
             return self.simulations.start(options).info()
         except SimulationError as error:
-            raise bad_request(str(error)) from None
+            raise ApiError.refusal(error) from None
 
 
 def api_state() -> ApiState:

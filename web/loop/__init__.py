@@ -30,6 +30,11 @@ events, a page that fell behind): the page replaces its state with it. `order` l
 check the ready queue and timers it keeps from the events against the loop's own, every frame.
 `flow` follows the messages of the consumer-service queue through the broker (published,
 delivered, acked …).
+
+Language: the loop's texts are English with their messages beside them (`label` and
+`label_i18n` …, eventloop/phrases.py), which the page translates; the API's answers are in the
+request's language (words.py), a step's `message` and a paused `hint` with `message_i18n` /
+`hint_i18n` beside them.
 """
 
 from __future__ import annotations

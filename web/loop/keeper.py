@@ -14,11 +14,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext
+
 from broker import Broker
 from eventloop import ServiceLoop
 from eventloop.context import DemoContext
 from eventloop.demos import Demo, all_demos
 from eventloop.gate import MAX_SLOW_MOTION
+from eventloop.phrases import Phrase
 from web.toolkit import ApiError
 
 ACTIONS = ("run", "pause", "step", "slow", "reset")
@@ -56,7 +59,10 @@ class DemoRun:
         error = self.future.exception()
         if error is None:
             out["state"] = "done"
-            out["result"] = str(self.future.result())[:500]
+            result = self.future.result()
+            out["result"] = str(result)[:500]
+            if isinstance(result, Phrase):  # a demo's result the page can translate
+                out["result_i18n"] = result.message
         elif isinstance(error, concurrent.futures.CancelledError):
             out["state"] = "cancelled"
         else:
@@ -105,8 +111,8 @@ class LoopKeeper:
                 raise ApiError(
                     503,
                     "unavailable",
-                    "the service loop has stopped: the server is shutting down",
-                    "start QueueLab again",
+                    gettext("the service loop has stopped: the server is shutting down"),
+                    gettext("start QueueLab again"),
                 )
             svc, generation = self._state
             if svc is None:
@@ -157,14 +163,20 @@ class LoopKeeper:
                 raise ApiError(
                     409,
                     "conflict",
-                    f"demo '{demo.name}' is already running",
-                    f"wait for it to end, or stop it (DELETE /api/loop/demos/{demo.name})",
+                    gettext("demo '%(demo)s' is already running", demo=demo.name),
+                    gettext(
+                        "wait for it to end, or stop it (DELETE /api/loop/demos/%(demo)s)",
+                        demo=demo.name,
+                    ),
                 )
             try:
                 future = svc.submit(demo.coroutine(self.context, **params), name=demo.name)
             except RuntimeError:  # the loop stopped in between ("New loop" from another tab)
                 raise ApiError(
-                    409, "conflict", "the loop was being replaced", "start the demo again"
+                    409,
+                    "conflict",
+                    gettext("the loop was being replaced"),
+                    gettext("start the demo again"),
                 ) from None
             run = DemoRun(demo, future, params)
             self._runs.pop(demo.name, None)  # (re-)insert last: runs are listed in start order
@@ -184,8 +196,8 @@ class LoopKeeper:
             raise ApiError(
                 409,
                 "conflict",
-                f"demo '{name}' is not running",
-                f"start it with POST /api/loop/demos/{name}",
+                gettext("demo '%(demo)s' is not running", demo=name),
+                gettext("start it with POST /api/loop/demos/%(demo)s", demo=name),
             )
         svc, _ = self.loop()
         svc.cancel(name)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext
 from flask_sock import Sock
 
+from broker.translatable import N_
 from eventloop import ServiceLoop
 from eventloop.demos import Demo, DemoParamError, all_demos
 from eventloop.gate import MAX_SLOW_MOTION
+from eventloop.phrases import Phrase, message_of, phrase
 from web.live.hub import Hub, serve_socket
 from web.loop.feed import KEY
 from web.loop.keeper import ACTIONS, LoopKeeper, demo_list
+from web.loop.words import say
 from web.toolkit import (
     ALL_METHODS,
     ApiError,
@@ -68,7 +72,12 @@ def _demo(name: str) -> Demo:
     demo = all_demos().get(name)
     if demo is None:
         names = ", ".join(all_demos())
-        raise ApiError(404, "not_found", f"no demo named '{name[:100]}'", f"the demos are: {names}")
+        raise ApiError(
+            404,
+            "not_found",
+            gettext("no demo named '%(demo)s'", demo=name[:100]),
+            gettext("the demos are: %(names)s", names=names),
+        )
     return demo
 
 
@@ -93,22 +102,32 @@ def _demo_params(demo: Demo) -> dict[str, Any]:
     body = read_json_body(optional=True)
     unknown = sorted(set(body) - {"params"})
     if unknown:
-        raise bad_request(f"unknown field '{unknown[0][:100]}'", 'the body may hold only "params"')
+        raise bad_request(
+            gettext("unknown field '%(field)s'", field=unknown[0][:100]),
+            gettext('the body may hold only "params"'),
+        )
     params = body.get("params", {})
-    takes = ", ".join(f"{key}={value}" for key, value in demo.params.items()) or "no parameters"
+    takes = ", ".join(f"{key}={value}" for key, value in demo.params.items())
+    takes_text = gettext("this demo takes: %(params)s", params=takes or gettext("no parameters"))
     if not isinstance(params, dict):
-        raise bad_request('"params" must be an object', f"this demo takes: {takes}")
+        raise bad_request(gettext('"params" must be an object'), takes_text)
     try:
         return demo.check_params(params)
     except DemoParamError as error:
-        raise bad_request(str(error), f"this demo takes: {takes}") from None
+        raise bad_request(say(error.args[0]), takes_text) from None
 
 
-def _paused_hint(keeper: LoopKeeper) -> dict[str, str]:
+def _paused_hint(keeper: LoopKeeper) -> dict[str, Any]:
     svc, _ = keeper.loop()
     if svc.loop.gate.mode == "paused":
-        return {"hint": "the loop is paused: press Step (or Run) to let it happen"}
+        return _said("hint", phrase(N_("the loop is paused: press Step (or Run) to let it happen")))
     return {}
+
+
+def _said(field: str, text: Phrase) -> dict[str, Any]:
+    """An answer's text in the request's language, and its message for the page
+    (`<field>_i18n`), which says it again after a switch of language in place."""
+    return {field: say(text), f"{field}_i18n": message_of(text)}
 
 
 @loop_pages.route("/api/loop/control", methods=ALL_METHODS)
@@ -118,8 +137,10 @@ def control() -> Response:
     action = body.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
         raise bad_request(
-            f"unknown action {action!r}"[:150] if action is not None else 'missing "action"',
-            f"use one of: {', '.join(ACTIONS)}",
+            gettext("unknown action %(action)s", action=repr(action)[:130])
+            if action is not None
+            else gettext('missing "action"'),
+            gettext("use one of: %(actions)s", actions=", ".join(ACTIONS)),
         )
     keeper = _keeper()
     svc, _ = keeper.loop()
@@ -141,11 +162,18 @@ def control() -> Response:
 
 def _slow_motion(seconds: Any) -> float:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise bad_request('"slow" needs "seconds": a number', f"from 0 to {MAX_SLOW_MOTION:g}")
+        raise bad_request(
+            gettext('"slow" needs "seconds": a number'),
+            gettext("from 0 to %(max)s", max=f"{MAX_SLOW_MOTION:g}"),
+        )
     if not 0 <= seconds <= MAX_SLOW_MOTION:
         raise bad_request(
-            f"slow motion must be from 0 to {MAX_SLOW_MOTION:g} seconds, not {seconds}",
-            "0 turns slow motion off",
+            gettext(
+                "slow motion must be from 0 to %(max)s seconds, not %(seconds)s",
+                max=f"{MAX_SLOW_MOTION:g}",
+                seconds=seconds,
+            ),
+            gettext("0 turns slow motion off"),
         )
     return float(seconds)
 
@@ -157,18 +185,18 @@ def _step(svc: ServiceLoop, wait: float) -> dict[str, Any]:
     if not snapshot["ready_total"] and snapshot["current"] is None:
         if not snapshot["timers_total"]:
             svc.pause()
-            return {
-                "ran": None,
-                "message": "nothing to run: the ready queue is empty and no timer is set "
-                "(start a demo, then step)",
-            }
+            nothing = N_(
+                "nothing to run: the ready queue is empty and no timer is set "
+                "(start a demo, then step)"
+            )
+            return {"ran": None, **_said("message", phrase(nothing))}
         due = max(0.0, snapshot["timers"][0]["due_in"])
         wait = min(wait + due, max(wait, due + 0.5))
     label = svc.step(timeout=wait)
     if label is None:
-        return {
-            "ran": None,
-            "message": f"no callback finished within {wait:.1f} s: a callback may be blocking "
-            "the loop, or the next timer is not due yet",
-        }
-    return {"ran": label, "message": f"ran: {label}"}
+        late = N_(
+            "no callback finished within %(seconds)s s: a callback may be blocking "
+            "the loop, or the next timer is not due yet"
+        )
+        return {"ran": None, **_said("message", phrase(late, seconds=f"{wait:.1f}"))}
+    return {"ran": label, **_said("message", phrase(N_("ran: %(label)s"), label=label))}

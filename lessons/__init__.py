@@ -1,0 +1,1 @@
+"""What QueueLab teaches: the concepts (concepts.py), and the lessons built on them."""
