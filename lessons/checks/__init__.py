@@ -11,11 +11,27 @@ by the web layer (catalog area `lessons`).
     routing        predict: which queues a message reaches, compared with the real routing
     reliability    code/fix: the consumers are crashed mid-work; nothing may be lost
     dead_letters   fix: a rejected message must reach the dead-letter queue, not vanish
+    predict_overflow  predict: which numbered messages stay in a queue filled past its limit
+    length_limit   fix: a full queue refuses (a nack the producer sees) instead of dropping
+    delay          fix: after a burst, no message waits longer than a limit from publish to ack
+    subscribers    fix: publish/subscribe: every subscriber gets every message
+    fair_dispatch  fix: a fast and a slow consumer finish a batch in time (prefetch 1)
+    ordering       fix: numbered messages handled in order though their consumer crashes
+    idempotency    code: a consumer crashed mid-batch applies each payment exactly once
+    rpc            code: an RPC server replies on reply_to with the request's correlation_id
 """
 
 from __future__ import annotations
 
 from lessons.checks import dead_letters, reliability, routing, topology
+from lessons.checks.delay import wait_stays_short
+from lessons.checks.fair_dispatch import tasks_done_in_time
+from lessons.checks.idempotency import each_effect_once
+from lessons.checks.length_limit import full_queue_refuses
+from lessons.checks.ordering import order_survives_a_crash
+from lessons.checks.predict_overflow import predict_overflow
+from lessons.checks.rpc import replies_match_requests
+from lessons.checks.subscribers import every_subscriber_gets_all
 from lessons.checks.verdict import Check
 
 CHECKS: dict[str, Check] = {
@@ -23,4 +39,12 @@ CHECKS: dict[str, Check] = {
     "predict_routing": routing.predict_routing,
     "no_loss_on_crash": reliability.no_loss_on_crash,
     "rejected_reach_dead_letter_queue": dead_letters.rejected_reach_dead_letter_queue,
+    "predict_overflow": predict_overflow,
+    "full_queue_refuses": full_queue_refuses,
+    "wait_stays_short": wait_stays_short,
+    "every_subscriber_gets_all": every_subscriber_gets_all,
+    "tasks_done_in_time": tasks_done_in_time,
+    "order_survives_a_crash": order_survives_a_crash,
+    "each_effect_once": each_effect_once,
+    "replies_match_requests": replies_match_requests,
 }
