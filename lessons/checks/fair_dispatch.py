@@ -53,12 +53,13 @@ def _verdict(trail: Trail, queue: str, count: int, limit: float, slow_ms: float)
         "slow_name": slow,
         "slow_share": handed.get(slow, 0),
         "left": count - len(trail.acks),
+        "split": " + ".join(str(n) for n in sorted(handed.values(), reverse=True)) or "0",
     }
     if trail.auto_acked():
         why = N_(
             "The consumers take tasks with auto-ack: prefetch does not limit them, so the broker "
-            "handed out all %(count)s at once (%(slow_share)s to %(slow_name)s), and no ack ever "
-            "tells it a task is done."
+            "handed out all %(count)s at once (%(split)s), and no ack ever tells it a task is "
+            "done."
         )
         return Verdict(False, why, args)
     if speeds.get(slow, 0.0) < SLOW_ENOUGH * slow_ms:
@@ -69,7 +70,7 @@ def _verdict(trail: Trail, queue: str, count: int, limit: float, slow_ms: float)
         return Verdict(False, why, args)
     if not trail.all_acked():
         why = N_(
-            "%(slow_name)s, the slow consumer, was handed %(slow_share)s of the %(count)s tasks "
+            "The slow consumer (%(slow_name)s) was handed %(slow_share)s of the %(count)s tasks "
             "up front; after %(seconds)s s, %(left)s were still not done while the fast one had "
             "nothing left. Round-robin hands tasks out in turn, not by speed."
         )
