@@ -9,7 +9,6 @@ the standby takes over from "1". The queue must keep two consumers, so that one 
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 from broker.translatable import N_
@@ -81,7 +80,7 @@ def _verdict(
         )
         lost = {e.get("message_id") for e in trail.deliveries if e.get("connection") == holder}
         return Verdict(False, why, {**args, "lost": len(lost)})
-    inverted = next((pair for pair in pairwise(order) if pair[0] > pair[1]), None)
+    inverted = _first_overtaken(order)
     if inverted is not None:
         why = N_(
             "The check crashed %(crashed)s while it held message 1. Handled in the order "
@@ -100,3 +99,14 @@ def _verdict(
         "handled all %(count)s in order: %(order)s."
     )
     return Verdict(True, why, args)
+
+
+def _first_overtaken(order: list[int]) -> tuple[int, int] | None:
+    """(later, earlier): the lowest number handled after a higher one, and the first such higher
+    one, e.g. (2, 1) for 2, 4, 1, 3."""
+    for n in sorted(order):
+        before = order[: order.index(n)]
+        overtook = [m for m in before if m > n]
+        if overtook:
+            return overtook[0], n
+    return None
