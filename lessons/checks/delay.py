@@ -20,7 +20,7 @@ from lessons.checks.verdict import Verdict
 
 # A burst handed out faster than this share of the limit sat in prefetch buffers, not the queue.
 HANDED_OUT_AT_ONCE = 0.25
-SETTLE = 1.0  # seconds to let the consumers finish what they held before the burst
+SETTLE = 0.5  # seconds to let the consumers finish what they held before the burst
 
 
 def wait_stays_short(lab: Lab, params: dict[str, Any], answer: Any) -> Verdict:

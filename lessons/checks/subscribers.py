@@ -34,7 +34,7 @@ def every_subscriber_gets_all(lab: Lab, params: dict[str, Any], answer: Any) -> 
                 got.setdefault(key, set()).add(event.get("message_id"))
         return sum(len(m) == count for m in got.values()) >= wanted
 
-    served = lab.wait_until(everyone_served, timeout=1.5)
+    served = lab.wait_until(everyone_served, timeout=1.0)
     args = {"exchange": exchange, "count": count, "want": wanted}
     if served:
         why = N_(
