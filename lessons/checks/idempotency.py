@@ -23,7 +23,7 @@ from lessons.checks.verdict import Verdict
 def each_effect_once(lab: Lab, params: dict[str, Any], answer: Any) -> Verdict:
     """params: queue (payments), effects (the ledger queue), messages, crash_after, seconds."""
     queue, effects = params["queue"], params["effects"]
-    count, seconds = int(params.get("messages", 5)), float(params.get("seconds", 5.0))
+    count, seconds = int(params.get("messages", 5)), float(params.get("seconds", 3.0))
     depths = lab.depths()
     for name in (queue, effects):
         if name not in depths:
@@ -43,7 +43,7 @@ def each_effect_once(lab: Lab, params: dict[str, Any], answer: Any) -> Verdict:
     ids = [r.message_id for r in lab.publish_many("", queue, bodies, props)]
     args = {"queue": queue, "effects": effects, "count": count}
     crash_after = int(params.get("crash_after", 2))
-    if not lab.wait_until(lambda: len(_charges(lab, effects)) >= crash_after, timeout=3.0):
+    if not lab.wait_until(lambda: len(_charges(lab, effects)) >= crash_after, timeout=2.0):
         why = N_(
             "No charge reached '%(effects)s': your consumer should publish each payment's "
             "message_id there before it acks."

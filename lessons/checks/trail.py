@@ -3,7 +3,7 @@
 A check publishes a burst, lets the consumers work, and then asks the events: when was each
 message published, to whom was it delivered (and was it auto-ack, a redelivery), when and by
 whom was it acked. The times are the broker's, taken when it made each change. The checks of
-delay, fair dispatch and ordering all measure with this.
+delay, fair dispatch, ordering and idempotency measure with this.
 """
 
 from __future__ import annotations
