@@ -19,8 +19,17 @@ by the web layer (catalog area `lessons`).
     blocked_loop   fix: a blocking call moved off the loop; a heartbeat's lag is measured
     callback_delay predict: how late a due timer runs behind ready callbacks, measured
     slow_neighbour fix: a slow neighbour changed so the heartbeat's timer runs on time
-    (the event-loop checks run their scenarios on a fresh asyncio loop of their own, fresh_loop,
-    from loop_scripts, lag_scripts and rpc_scripts: the code the exercises show)
+    predict_overflow  predict: which numbered messages stay in a queue filled past its limit
+    length_limit   fix: a full queue refuses (a nack the producer sees) instead of dropping
+    delay          fix: after a burst, no message waits longer than a limit from publish to ack
+    subscribers    fix: publish/subscribe: every subscriber gets every message
+    fair_dispatch  fix: a fast and a slow consumer finish a batch in time (prefetch 1)
+    ordering       fix: numbered messages handled in order though their consumer crashes
+    idempotency    code: a consumer crashed mid-batch applies each payment exactly once
+    rpc            code: an RPC server replies on reply_to with the request's correlation_id
+
+The event-loop checks run their scenarios on a fresh asyncio loop of their own (fresh_loop.py),
+from loop_scripts, lag_scripts and rpc_scripts: the code the exercises show.
 """
 
 from __future__ import annotations
@@ -28,12 +37,20 @@ from __future__ import annotations
 from lessons.checks import dead_letters, reliability, routing, topology
 from lessons.checks.blocked_loop import unblock_the_loop
 from lessons.checks.callback_delay import predict_timer_delay
+from lessons.checks.delay import wait_stays_short
 from lessons.checks.event_fanout import every_listener_hears
+from lessons.checks.fair_dispatch import tasks_done_in_time
+from lessons.checks.idempotency import each_effect_once
 from lessons.checks.late_replies import predict_late_replies
+from lessons.checks.length_limit import full_queue_refuses
 from lessons.checks.loop_order import predict_loop_order
 from lessons.checks.loop_yield import await_lets_others_in
+from lessons.checks.ordering import order_survives_a_crash
+from lessons.checks.predict_overflow import predict_overflow
 from lessons.checks.reply_matching import match_replies
+from lessons.checks.rpc import replies_match_requests
 from lessons.checks.slow_neighbour import reduce_timer_delay
+from lessons.checks.subscribers import every_subscriber_gets_all
 from lessons.checks.verdict import Check
 
 CHECKS: dict[str, Check] = {
@@ -49,4 +66,12 @@ CHECKS: dict[str, Check] = {
     "unblock_the_loop": unblock_the_loop,
     "predict_timer_delay": predict_timer_delay,
     "reduce_timer_delay": reduce_timer_delay,
+    "predict_overflow": predict_overflow,
+    "full_queue_refuses": full_queue_refuses,
+    "wait_stays_short": wait_stays_short,
+    "every_subscriber_gets_all": every_subscriber_gets_all,
+    "tasks_done_in_time": tasks_done_in_time,
+    "order_survives_a_crash": order_survives_a_crash,
+    "each_effect_once": each_effect_once,
+    "replies_match_requests": replies_match_requests,
 }

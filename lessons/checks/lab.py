@@ -13,6 +13,7 @@ from typing import Any
 
 from broker import Broker, Properties
 from broker.events import Event
+from broker.handles import Connection
 from broker.results import PublishResult
 
 CHECKER = "lesson check"  # the name a check's own connection shows on every page
@@ -65,6 +66,41 @@ class Lab:
             if connection.vhost == self.vhost and connection.name in names:
                 connection.close("CONNECTION_FORCED - the lesson check crashed this consumer")
         return sorted(names)
+
+    def connect(self) -> Connection:
+        """A connection of the check's own, shown on every page; use it in a `with`."""
+        return self.broker.connect(CHECKER, vhost=self.vhost, kind="web")
+
+    def publish_many(
+        self,
+        exchange: str,
+        routing_key: str,
+        bodies: list[bytes],
+        properties: list[Properties] | None = None,
+    ) -> list[PublishResult]:
+        """Publish a burst as the check, on one connection: a result per body, in order."""
+        each = properties or [Properties()] * len(bodies)
+        with self.connect() as connection:
+            channel = connection.channel()
+            return [
+                channel.basic_publish(exchange, routing_key, body, props)
+                for body, props in zip(bodies, each, strict=True)
+            ]
+
+    def purge(self, queue: str) -> int:
+        """Empty a queue's ready messages, so the check starts from a known state."""
+        with self.connect() as connection:
+            return connection.channel().queue_purge(queue)
+
+    def peek(self, queue: str, count: int = 100) -> list[dict[str, Any]]:
+        """The first ready messages of a queue (payload, properties …), left where they are."""
+        return self.broker.peek(self.vhost, queue, count)
+
+    def crash_connection(self, name: str) -> None:
+        """Drop the vhost's connections named `name` as a crash would (see crash_consumers)."""
+        for connection in self.broker.connections.values():
+            if connection.vhost == self.vhost and connection.name == name:
+                connection.close("CONNECTION_FORCED - the lesson check crashed this consumer")
 
     def wait_until(self, condition: Callable[[], bool], timeout: float | None = None) -> bool:
         """Poll `condition` until it holds or the timeout passes; True if it held."""
