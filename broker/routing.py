@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from broker import errors
 from broker.exchanges import Binding
 from broker.message import Message
-from broker.translatable import N_
+from broker.translatable import N_, phrase
 
 if TYPE_CHECKING:
     from broker.exchanges.exchange import Exchange
@@ -40,8 +40,9 @@ def routing_trace(
     headers: dict[str, Any],
     routed_to: tuple[str, ...],
 ) -> list[dict[str, Any]]:
-    """Each binding of the exchange, whether it matched, and if not, why not. `bindings` and
-    `routed_to` (the queues the message went to) are as they were when it was routed."""
+    """Each binding of the exchange, whether it matched, and if not, why not (a phrase, for the
+    reader's language, when it has words). `bindings` and `routed_to` (the queues the message
+    went to) are as they were when it was routed."""
     if exchange.is_default:
         key = routing_keys[0]
         found = key in routed_to
@@ -51,7 +52,7 @@ def routing_trace(
                 "destination_type": "queue",
                 "routing_key": key,
                 "matched": found,
-                "reason": None if found else f"no queue named `{key}`",
+                "reason": None if found else phrase(N_("no queue named `%(queue)s`"), queue=key),
             }
         ]
     trace = []

@@ -21,7 +21,7 @@ Every parameter has a classroom-friendly default; tests pass shorter times. Two 
 ``note()`` adds narration to the page, ``report_handled()`` logs a caught exception; both do
 nothing on a plain asyncio loop, so every demo in DEMOS also runs under ``asyncio.run``. What
 the page shows is English marked with ``N_()`` (titles, explanations, notes, results: the
-results as :func:`~eventloop.phrases.phrase`), with named placeholders, so the page can say it
+results as :func:`~broker.translatable.phrase`), with named placeholders, so the page can say it
 in the reader's language (translations/loop).
 """
 
@@ -38,13 +38,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from broker.translatable import N_
+from broker.translatable import N_, phrase
 from clients.aio import IncomingMessage, connect
 
 from . import introspect
 from .context import DemoContext
 from .instrumented import note, report_handled
-from .phrases import phrase
 
 DemoFunc = Callable[..., Coroutine[Any, Any, Any]]
 
@@ -55,7 +54,7 @@ MAX_COUNT = 200
 
 class DemoParamError(ValueError):
     """A parameter override a demo cannot take (unknown name, wrong type, out of range); its
-    argument is a :class:`~eventloop.phrases.Phrase` (the web layer translates it)."""
+    argument is a :class:`~broker.translatable.Phrase` (the web layer translates it)."""
 
 
 @dataclass(frozen=True)

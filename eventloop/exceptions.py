@@ -15,10 +15,9 @@ import traceback
 from collections import deque
 from typing import Any
 
-from broker.translatable import N_
+from broker.translatable import N_, phrase, with_i18n
 
 from . import introspect
-from .phrases import phrase, with_i18n
 from .timebase import Timebase
 
 ExceptionRecord = dict[str, Any]

@@ -28,11 +28,10 @@ from collections.abc import Callable, Coroutine, Mapping
 from contextvars import Context
 from typing import Any
 
-from broker.translatable import N_
+from broker.translatable import N_, phrase
 
 from .entry import THREADSAFE, Entry
 from .gate import StepGate
-from .phrases import phrase
 from .recorder import LoopRecorder
 
 

@@ -12,11 +12,10 @@ import weakref
 from collections.abc import Container
 from typing import Any
 
-from broker.translatable import N_
+from broker.translatable import N_, Phrase, phrase, with_i18n
 
 from . import introspect
 from .entry import DONE_CALLBACK, TASK_STEP, TASK_WAKEUP, THREADSAFE, TIMER, Entry
-from .phrases import Phrase, phrase, with_i18n
 from .tasks import TaskTable
 from .timebase import Timebase
 

@@ -31,14 +31,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from broker.translatable import N_
+from broker.translatable import N_, phrase, with_i18n
 
 from . import introspect
 from .entry import CALLBACK, IO, TIMER, Entry
 from .exceptions import ExceptionLog
 from .gate import StepGate
 from .labels import Labels
-from .phrases import phrase, with_i18n
 from .queues import SCAN_LIMIT, QueueMirror
 from .stream import EventStream, Subscription
 from .tasks import TaskRecord, TaskTable

@@ -26,11 +26,10 @@ import threading
 from collections.abc import Collection, Coroutine
 from typing import Any, TypeVar
 
-from broker.translatable import N_
+from broker.translatable import N_, phrase
 
 from . import introspect
 from .instrumented import InstrumentedEventLoop
-from .phrases import phrase
 from .snapshot import take_snapshot
 from .stream import Subscription
 

@@ -15,10 +15,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from broker.translatable import N_
+from broker.translatable import N_, joined, phrase, with_i18n
 
 from . import introspect
-from .phrases import joined, phrase, with_i18n
 from .timebase import Timebase
 
 TERMINAL = ("done", "cancelled", "failed")

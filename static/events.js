@@ -7,6 +7,7 @@ import { clear, h, payloadNode, showError } from "./lib/dom.js";
 import { fmtNumber, fmtTime, jsonText } from "./lib/format.js";
 import { lang, t, tn } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
+import { said } from "./lib/phrases.js";
 import "./lib/projector.js";
 import { unroutableReason } from "./lib/routing.js";
 import "./lib/title.js";
@@ -203,7 +204,7 @@ function traceStep(entry) {
     { class: entry.matched ? "match" : "miss" },
     `${entry.matched ? "✓" : "✗"} ${kind} ${entry.destination} `,
     h("code", { class: "key" }, entry.routing_key ?? ""),
-    entry.matched ? "" : `: ${entry.reason || ""}`,
+    entry.matched ? "" : `: ${said(entry, "reason") || ""}`,
   );
 }
 

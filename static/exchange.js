@@ -9,6 +9,7 @@ import { checked, numberValue, onSubmit, readKV, value } from "./lib/forms.js";
 import { confirmThen, refresher } from "./lib/fragments.js";
 import { t } from "./lib/i18n.js";
 import { connectLive } from "./lib/live.js";
+import { said } from "./lib/phrases.js";
 import "./lib/projector.js";
 import { traceLoader, unroutableReason } from "./lib/routing.js";
 import { simulationList } from "./lib/simulations.js";
@@ -113,7 +114,7 @@ onSubmit(publishForm, publishResult, async (form) => {
         : known
           ? t("Unroutable (message %(id)s): no binding matched, so it was dropped.", { id })
           : t("Unroutable: no binding matched, so it was dropped.");
-      if (reasons.has(id)) reason.textContent = t("Why: %(reason)s", { reason: reasons.get(id) });
+      if (reasons.has(id)) reason.textContent = t("Why: %(reason)s", { reason: unroutableReason(reasons.get(id)) });
       return h("div", { class: "notice warn", role: "status" }, said, reason);
     });
     if (known) waiting.set(id, publishResult);
@@ -121,14 +122,15 @@ onSubmit(publishForm, publishResult, async (form) => {
   }
 });
 
-// The reason arrives with the `unroutable` event; it may come before or after the HTTP answer.
-const reasons = new Map();
+// The reason arrives with the `unroutable` event (kept here with its trace, to be said in the
+// page's language at each draw); it may come before or after the HTTP answer.
+const reasons = new Map(); // message id → its unroutable event
 function explainWaiting() {
   for (const [id, area] of waiting) {
-    const reason = reasons.get(id);
-    if (reason === undefined) continue;
+    const unroutable = reasons.get(id);
+    if (unroutable === undefined) continue;
     const slot = area.querySelector("[data-reason-for]");
-    if (slot && slot.dataset.reasonFor === String(id)) slot.textContent = t("Why: %(reason)s", { reason });
+    if (slot && slot.dataset.reasonFor === String(id)) slot.textContent = t("Why: %(reason)s", { reason: unroutableReason(unroutable) });
     waiting.delete(id);
   }
 }
@@ -261,7 +263,7 @@ function traceBody(e) {
       h("td", { class: "mark", "aria-label": entry.matched ? t("matched") : t("did not match") }, entry.matched ? "✓" : "✗"),
       h("td", {}, h("span", { class: "kind" }, entry.destination_type === "exchange" ? t("exchange") : t("queue")), " ", entry.destination ?? ""),
       h("td", {}, h("code", { class: "key" }, entry.routing_key ?? ""), Object.keys(entry.arguments || {}).length ? ` ${JSON.stringify(entry.arguments)}` : ""),
-      h("td", { class: "why" }, entry.matched ? t("matched") : entry.reason || t("did not match")),
+      h("td", { class: "why" }, entry.matched ? t("matched") : said(entry, "reason") || t("did not match")),
     ),
   );
   parts.push(
@@ -311,7 +313,7 @@ function addTrace(e) {
   const draw = () => item.replaceChildren(traceHead(e), h("div", { class: "trace-body" }, body()));
   const show = (answer) => {
     if (answer.type === "unroutable" && Array.isArray(answer.trace)) {
-      reasons.set(answer.message_id, unroutableReason(answer));
+      reasons.set(answer.message_id, answer);
       if (reasons.size > 200) reasons.delete(reasons.keys().next().value);
       explainWaiting();
     }

@@ -3,6 +3,12 @@
 AMQP values are richer than JSON: header tables hold bytes, timestamps (x-death's `time` is a
 datetime) and decimals. `json_safe` turns them into text a browser can show: UTF-8 bytes become
 text, other bytes base64, datetimes ISO 8601 strings, non-finite floats their names.
+
+Language. What the broker writes for people (a routing trace's reasons, why a message was dropped
+or a queue deleted, why a channel closed) is English that keeps its message: a `Phrase`
+(broker/translatable.py). Its field stays that English, whatever the reader's language (scripts
+and tests match it as it is), and `<field>_i18n` = {msgid, args} goes beside it, in any dict
+(an event's `reason`, each `reason` of its `trace`), for the page to say in its language.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from broker.events import Event, Lazy
 from broker.message import Message, describe_message
+from broker.translatable import Phrase
 
 _SCALARS = (str, int, bool, type(None))
 
@@ -27,7 +34,12 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            out[str(k)] = json_safe(v)
+            if v.__class__ is Phrase:
+                out[f"{k}_i18n"] = json_safe(v.message)
+        return out
     if isinstance(value, list | tuple | set | frozenset):
         return [json_safe(v) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
@@ -84,4 +96,6 @@ def event_dict(
         if compact and name == "message" and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k not in _ENVELOPE}
         out[name] = json_safe(value)
+        if value.__class__ is Phrase:
+            out[f"{name}_i18n"] = json_safe(value.message)
     return out

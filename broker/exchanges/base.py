@@ -104,4 +104,6 @@ class Router(Protocol):
         the result (an event does): a router never changes one it has handed out."""
 
     def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> str | None:
-        """None when the binding matches; otherwise why not, in words a student can follow."""
+        """None when the binding matches; otherwise why not, in words a student can follow: a
+        `Phrase` (broker/translatable.py) when it has words a page says in its reader's language,
+        plain text when it has none ("`a` ≠ `b`")."""

@@ -13,7 +13,7 @@ from typing import Any
 from broker.arguments import amqp_type_name
 from broker.errors import precondition
 from broker.exchanges.base import Binding
-from broker.translatable import N_
+from broker.translatable import N_, Phrase, joined, phrase
 
 MATCH_MODES = ("all", "any", "all-with-x", "any-with-x")
 
@@ -37,16 +37,35 @@ def _same(expected: Any, actual: Any) -> bool:
     return type(expected) is type(actual) and expected == actual
 
 
-def _mismatch(name: str, expected: Any, headers: dict[str, Any]) -> str | None:
+def _holds(name: str, expected: Any, headers: dict[str, Any]) -> bool:
+    """Whether the message's headers satisfy one binding header."""
     if name not in headers:
-        return f"header `{name}` missing"
+        return False
     if expected is None:
         # RabbitMQ: a binding header without a value asks only for presence, but a message
         # header that is itself void does not count as present.
-        return None if headers[name] is not None else f"header `{name}` has no value"
-    if _same(expected, headers[name]):
-        return None
-    return f"header `{name}`: `{headers[name]!r}` ≠ `{expected!r}`"
+        return headers[name] is not None
+    return _same(expected, headers[name])
+
+
+def _matches(binding: Binding, headers: dict[str, Any]) -> bool:
+    compared = _compared_args(binding)
+    holding = (_holds(name, expected, headers) for name, expected in compared.items())
+    return all(holding) if _mode(binding).startswith("all") else any(holding)
+
+
+def _mismatch(name: str, expected: Any, headers: dict[str, Any]) -> Phrase:
+    """Why one binding header does not hold (`_holds` said it does not)."""
+    if name not in headers:
+        return phrase(N_("header `%(header)s` missing"), header=name)
+    if expected is None:
+        return phrase(N_("header `%(header)s` has no value"), header=name)
+    return phrase(
+        N_("header `%(header)s`: `%(actual)s` ≠ `%(expected)s`"),
+        header=name,
+        actual=repr(headers[name]),
+        expected=repr(expected),
+    )
 
 
 class HeadersRouter:
@@ -81,17 +100,21 @@ class HeadersRouter:
             self._bindings.remove(binding)
 
     def route(self, routing_key: str, headers: dict[str, Any]) -> list[Binding]:
-        return [b for b in self._bindings if self.explain(b, routing_key, headers) is None]
+        return [b for b in self._bindings if _matches(b, headers)]
 
-    def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> str | None:
-        compared = _compared_args(binding)
-        problems = [
-            problem
-            for name, expected in compared.items()
-            if (problem := _mismatch(name, expected, headers)) is not None
-        ]
-        if _mode(binding).startswith("all"):
-            return "; ".join(problems) if problems else None
-        if compared and len(problems) < len(compared):
+    def explain(
+        self, binding: Binding, routing_key: str, headers: dict[str, Any]
+    ) -> Phrase | str | None:
+        if _matches(binding, headers):
             return None
-        return "no header matched (x-match any)" if compared else "x-match any with no headers"
+        compared = _compared_args(binding)
+        if _mode(binding).startswith("all"):
+            problems = [
+                _mismatch(name, expected, headers)
+                for name, expected in compared.items()
+                if not _holds(name, expected, headers)
+            ]
+            return joined(problems, "; ")
+        if compared:
+            return phrase(N_("no header matched (x-match any)"))
+        return phrase(N_("x-match any with no headers"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from broker.exchanges.base import Binding
+from broker.translatable import N_, Phrase, phrase
 
 
 def split_words(key: str) -> list[str]:
@@ -61,7 +62,7 @@ class TopicRouter:
         _collect(self._root, split_words(routing_key), 0, found)
         return list(found.values())
 
-    def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> str | None:
+    def explain(self, binding: Binding, routing_key: str, headers: dict[str, Any]) -> Phrase | None:
         return explain_topic(binding.routing_key, routing_key)
 
 
@@ -82,16 +83,26 @@ def _collect(node: _Node, words: list[str], i: int, found: dict[int, Binding]) -
             _collect(hash_node, words, j, found)
 
 
-def explain_topic(pattern: str, routing_key: str) -> str | None:
+# Where a walk failed: how far through the key it got, and why (a message id and its arguments,
+# made a phrase only for the failure reported).
+Failure = tuple[int, str, dict[str, Any]]
+
+
+def explain_topic(pattern: str, routing_key: str) -> Phrase | None:
     """None on a match; else the first place the pattern and the key part ways, e.g.
     "`*.eu.#` vs `order.us.paid`: word 2 `eu` ≠ `us`"."""
     pattern_words, key_words = split_words(pattern), split_words(routing_key)
-    failures: list[tuple[int, str]] = []
+    failures: list[Failure] = []
     if _walk(pattern_words, key_words, 0, 0, failures, {}):
         return None
     # Report the failure that got furthest through the key: that is where a reader looks.
-    _, reason = max(failures, key=lambda failure: failure[0])
-    return f"`{pattern}` vs `{routing_key}`: {reason}"
+    _, msgid, args = max(failures, key=lambda failure: failure[0])
+    return phrase(
+        N_("`%(pattern)s` vs `%(key)s`: %(reason)s"),
+        pattern=pattern,
+        key=routing_key,
+        reason=Phrase(msgid, args),
+    )
 
 
 def _walk(
@@ -99,7 +110,7 @@ def _walk(
     key: list[str],
     p: int,
     k: int,
-    failures: list[tuple[int, str]],
+    failures: list[Failure],
     seen: dict[tuple[int, int], bool],
 ) -> bool:
     if (p, k) in seen:
@@ -107,18 +118,19 @@ def _walk(
     if p == len(pattern):
         ok = k == len(key)
         if not ok:
-            failures.append((k, f"extra word {k + 1} `{key[k]}` after the pattern ends"))
+            extra = N_("extra word %(position)s `%(word)s` after the pattern ends")
+            failures.append((k, extra, {"position": k + 1, "word": key[k]}))
     elif pattern[p] == "#":
         ok = any(_walk(pattern, key, p + 1, j, failures, seen) for j in range(k, len(key) + 1))
     elif k == len(key):
-        failures.append(
-            (k, f"the key has {len(key)} words; the pattern needs more (`{pattern[p]}`)")
-        )
+        short = N_("the key has %(count)s words; the pattern needs more (`%(word)s`)")
+        failures.append((k, short, {"count": len(key), "word": pattern[p]}))
         ok = False
     elif pattern[p] == "*" or pattern[p] == key[k]:
         ok = _walk(pattern, key, p + 1, k + 1, failures, seen)
     else:
-        failures.append((k, f"word {k + 1} `{pattern[p]}` ≠ `{key[k]}`"))
+        differs = N_("word %(position)s `%(expected)s` ≠ `%(actual)s`")
+        failures.append((k, differs, {"position": k + 1, "expected": pattern[p], "actual": key[k]}))
         ok = False
     seen[(p, k)] = ok
     return ok

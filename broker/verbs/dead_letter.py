@@ -18,6 +18,7 @@ from typing import Any
 from broker.message import Message
 from broker.queue import Queue
 from broker.state import BrokerState
+from broker.translatable import N_, phrase
 from broker.verbs.limits import enqueue
 from broker.verbs.publish import route
 
@@ -115,7 +116,10 @@ def republish(s: BrokerState, queue: Queue, message: Message, reason: str) -> No
             vhost=vhost.name,
             queue=queue.name,
             message_id=message.id,
-            reason=f"dead-letter exchange '{queue.dead_letter_exchange}' does not exist",
+            reason=phrase(
+                N_("dead-letter exchange '%(exchange)s' does not exist"),
+                exchange=queue.dead_letter_exchange,
+            ),
         )
         return
     copy, keys = dead_letter_copy(
@@ -140,7 +144,7 @@ def republish(s: BrokerState, queue: Queue, message: Message, reason: str) -> No
                 vhost=vhost.name,
                 queue=target.name,
                 message_id=message.id,
-                reason="dead-letter cycle with no reject in it",
+                reason=phrase(N_("dead-letter cycle with no reject in it")),
             )
             continue
         enqueue(s, target, copy, now)

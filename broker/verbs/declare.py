@@ -18,7 +18,7 @@ from broker.queue import Queue
 from broker.reply_to import REPLY_TO
 from broker.results import DeclareOk
 from broker.state import BrokerState, ChannelState, VHost, generated_name, locked
-from broker.translatable import N_
+from broker.translatable import N_, phrase
 from broker.verbs.deadlines import touch
 from broker.verbs.teardown import delete_exchange, delete_queue
 
@@ -241,4 +241,4 @@ def queue_delete(
             f"queue '{name}' in vhost '{vhost.name}' not empty",
             N_("purge it first or delete without if-empty"),
         )
-    return delete_queue(s, queue, "deleted")
+    return delete_queue(s, queue, phrase(N_("deleted")))

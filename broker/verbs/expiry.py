@@ -9,6 +9,7 @@ from __future__ import annotations
 from broker.message import Message, QueueEntry
 from broker.queue import Queue
 from broker.state import BrokerState
+from broker.translatable import N_, phrase
 from broker.verbs.deadlines import pop_due
 from broker.verbs.teardown import delete_queue
 
@@ -37,4 +38,4 @@ def run_due(s: BrokerState, now: float) -> None:
     while (queue := pop_due(s, now)) is not None:
         expire_head(s, queue, now)
         if queue.expires is not None and queue.is_unused and now - queue.last_used >= queue.expires:
-            delete_queue(s, queue, "x-expires: unused for too long")
+            delete_queue(s, queue, phrase(N_("x-expires: unused for too long")))

@@ -13,7 +13,7 @@ from broker import errors
 from broker.actions import CloseChannel, CloseConnection
 from broker.errors import AMQPError, ConnectionClosed
 from broker.state import BrokerState, ChannelState, ConnectionState
-from broker.translatable import N_
+from broker.translatable import N_, phrase
 from broker.verbs.dispatch import dispatch
 from broker.verbs.settle import requeue_all
 from broker.verbs.teardown import delete_queue, remove_consumer
@@ -77,9 +77,15 @@ def close_channel(s: BrokerState, channel: ChannelState, error: AMQPError | None
         vhost=channel.connection.vhost,
         connection=channel.connection.name,
         channel=channel.number,
-        reason=error.reply_text if error else "closed by client",
+        reason=error.reply_text if error else phrase(N_("closed by client")),
         reply_code=error.reply_code if error else 200,
     )
+
+
+# The reasons a connection closes with that are the broker's own words (Connection.close()'s and
+# the AMQP door's): said in the reader's language. Any other (a reply text of RabbitMQ's, a
+# reason a program gave) is shown as it was given.
+_OWN_REASONS = {text: phrase(text) for text in (N_("closed by client"), N_("closed"))}
 
 
 def close_connection(
@@ -90,10 +96,11 @@ def close_connection(
     for channel in list(connection.channels.values()):
         close_channel(s, channel, error)
     connection.closed = True
+    reason = _OWN_REASONS.get(reason, reason)
     connection.close_reason = reason
     vhost = s.vhosts[connection.vhost]
     for queue in [q for q in vhost.queues.values() if q.owner is connection]:
-        delete_queue(s, queue, "its exclusive owner connection closed")
+        delete_queue(s, queue, phrase(N_("its exclusive owner connection closed")))
     s.connections.pop(connection.id, None)
     if connection.on_close is not None:
         s.act(CloseConnection(connection.on_close, reason, error))

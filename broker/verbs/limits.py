@@ -10,9 +10,13 @@ from __future__ import annotations
 from broker.message import Message
 from broker.queue import Queue
 from broker.state import BrokerState
+from broker.translatable import N_, phrase
 from broker.verbs.deadlines import schedule
 from broker.verbs.dispatch import dispatch
 from broker.verbs.expiry import dead_letter_later
+
+# Why drop-head dropped a message: made once, as a queue at its limit says it for every publish.
+DROP_HEAD = phrase(N_("queue full (x-overflow %(overflow)s)"), overflow="drop-head")
 
 
 def enqueue(s: BrokerState, queue: Queue, message: Message, now: float) -> bool:
@@ -25,7 +29,7 @@ def enqueue(s: BrokerState, queue: Queue, message: Message, now: float) -> bool:
             vhost=queue.vhost,
             queue=queue.name,
             message_id=message.id,
-            reason=f"queue full (x-overflow {queue.overflow})",
+            reason=phrase(N_("queue full (x-overflow %(overflow)s)"), overflow=queue.overflow),
         )
         if queue.overflow == "reject-publish-dlx":
             dead_letter_later(s, queue, message, "maxlen")
@@ -50,7 +54,7 @@ def drop_over_limit(s: BrokerState, queue: Queue) -> None:
             vhost=queue.vhost,
             queue=queue.name,
             message_id=head.message.id,
-            reason="queue full (x-overflow drop-head)",
+            reason=DROP_HEAD,
         )
         dead_letter_later(s, queue, head.message, "maxlen")
 

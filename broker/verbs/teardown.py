@@ -12,6 +12,7 @@ from broker.exchanges import Binding
 from broker.exchanges.exchange import Exchange
 from broker.queue import Queue
 from broker.state import BrokerState, Consumer, VHost
+from broker.translatable import N_, phrase
 from broker.verbs.deadlines import touch
 
 
@@ -77,6 +78,6 @@ def remove_consumer(s: BrokerState, consumer: Consumer, check_auto_delete: bool 
     if queue.deleted or not check_auto_delete:
         return
     if queue.auto_delete and queue.had_consumer and not queue.consumers:
-        delete_queue(s, queue, "auto-delete: its last consumer went away")
+        delete_queue(s, queue, phrase(N_("auto-delete: its last consumer went away")))
     else:
         touch(s, queue, s.clock.now())

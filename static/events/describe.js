@@ -1,12 +1,14 @@
 // describe.js: one event in words, for the event log and a message's history: what it is
 // called in the page's language, where it happened, what it says, and which names it mentions
 // (for the log's entity filter). The event's type itself (published, queue.declared …) is the
-// broker's vocabulary and is shown as it is; reasons and reply texts from the broker are shown
-// as the broker wrote them.
+// broker's vocabulary and is shown as it is; the broker's reasons (why a message was dropped, a
+// queue deleted, a channel closed) are said in the page's language from their messages
+// (lib/phrases.js); RabbitMQ's reply texts and x-death reasons are shown as the broker wrote them.
 
 import { exchangeLabel } from "../lib/api.js";
 import { jsonText, shorten } from "../lib/format.js";
 import { t } from "../lib/i18n.js";
+import { said } from "../lib/phrases.js";
 import { unroutableReason } from "../lib/routing.js";
 
 /** Which names an event mentions: queues, exchanges, connections, consumer tags, routing keys. */
@@ -98,10 +100,10 @@ function describeTopology(e) {
       const what = [t("queue"), ...flags].join(comma());
       return args.length ? t("%(what)s; arguments %(args)s", { what, args: args.join(", ") }) : what;
     }
-    case "queue.deleted":
-      return e.messages
-        ? t("%(reason)s; %(count)s messages gone", { reason: e.reason || t("deleted"), count: e.messages })
-        : e.reason || t("deleted");
+    case "queue.deleted": {
+      const reason = said(e, "reason") || t("deleted");
+      return e.messages ? t("%(reason)s; %(count)s messages gone", { reason, count: e.messages }) : reason;
+    }
     case "queue.purged":
       return t("%(count)s messages purged", { count: e.count });
     case "binding.created":
@@ -180,7 +182,7 @@ function describeFlow(e) {
         keys: (e.routing_keys || []).map(key).join(", "),
       });
     case "dropped":
-      return e.reason || "";
+      return said(e, "reason") || "";
     case "confirm":
       return e.ack
         ? t("basic.ack for publish %(tag)s", { tag: e.delivery_tag })
@@ -210,11 +212,11 @@ function describeClient(e) {
     case "connection.opened":
       return t("%(kind)s client, user %(user)s", { kind: KINDS[e.kind]?.() ?? e.kind ?? "", user: e.user ?? "?" });
     case "connection.closed":
-      return e.reason || "";
+      return said(e, "reason") || "";
     case "channel.opened":
       return t("channel %(channel)s", { channel: e.channel });
     case "channel.closed":
-      return t("channel %(channel)s: %(reason)s", { channel: e.channel, reason: e.reason || "" });
+      return t("channel %(channel)s: %(reason)s", { channel: e.channel, reason: said(e, "reason") || "" });
     default:
       return null;
   }

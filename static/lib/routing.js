@@ -1,9 +1,11 @@
 // routing.js: why a message went where it went. The live socket sends `routed` / `unroutable`
 // events without their routing trace (it can be long); the message's history has it. A trace's
-// reasons come from the server (in the page's language); the ones said here are the page's own.
+// reasons are the broker's, said in the page's language from their messages (phrases.js); the
+// ones said here are the page's own.
 
 import { api, paths } from "./api.js";
 import { t } from "./i18n.js";
+import { said } from "./phrases.js";
 
 /** Why no binding matched: one line per binding that was checked (or why nothing was). */
 export function unroutableReasons(event) {
@@ -12,7 +14,7 @@ export function unroutableReasons(event) {
     return [t("no binding matched")];
   }
   const trace = event.trace;
-  const misses = trace.filter((entry) => !entry.matched && entry.reason).map((entry) => entry.reason);
+  const misses = trace.filter((entry) => !entry.matched && entry.reason).map((entry) => said(entry, "reason"));
   if (misses.length) return misses;
   if (!trace.length) {
     return [

@@ -3,7 +3,7 @@
 // The loop speaks English (it runs on its own thread and knows no reader), but each text a
 // student reads comes with its message beside it: an entry's `label` with `label_i18n`, a
 // note's `text` with `text_i18n` …, a message being {msgid, args} whose args may be messages
-// too (eventloop/phrases.py). say() translates one with the page's catalog; sayNodes() does the
+// too (broker/translatable.py). say() translates one with the page's catalog; sayNodes() does the
 // same but keeps the names it fills in (tasks, threads, callables: program data, never
 // translated) apart in <span class="loop-name">, so they read as names. The page draws from these
 // at every redraw, so a switch of language in place changes them too.

@@ -1,4 +1,5 @@
-"""Phrases: the loop's English text, which keeps its message so the page can translate it."""
+"""The loop's phrases (broker/translatable.py; tested in tests/broker/test_explanations.py): its
+snapshot sends each English text with its message, so the page can translate it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 
 from eventloop import ServiceLoop
 from eventloop.demos import DEMOS
-from eventloop.phrases import Phrase, joined, message_of, phrase, with_i18n
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -19,28 +19,6 @@ def svc() -> Iterator[ServiceLoop]:
     service = ServiceLoop(name="test loop", paused=True, log_unhandled=False).start()
     yield service
     assert service.stop(timeout=5)
-
-
-def test_a_phrase_is_its_english_text_and_keeps_its_message() -> None:
-    future = phrase("future #%(id)s", id=4)
-    label = phrase("step of task %(task)s (wake-up: %(future)s is done)", task="A", future=future)
-    assert label == "step of task A (wake-up: future #4 is done)"
-    assert isinstance(label, str) and json.dumps(label) == json.dumps(str(label))
-    assert label.message == {
-        "msgid": "step of task %(task)s (wake-up: %(future)s is done)",
-        "args": {"task": "A", "future": {"msgid": "future #%(id)s", "args": {"id": 4}}},
-    }
-    assert phrase("a task").message == {"msgid": "a task"}
-    assert message_of("plain") == "plain"
-
-
-def test_joined_parts_stay_translatable_and_records_get_their_messages() -> None:
-    chain = joined(["sleep()", phrase("future #%(id)s", id=2)], " → ")
-    assert chain == "sleep() → future #2"
-    assert isinstance(chain, Phrase) and chain.message["args"]["p1"]["msgid"] == "future #%(id)s"
-    assert joined(["Queue.get()"], " → ") == "Queue.get()"
-    record = with_i18n({"how": phrase("handled"), "callback": "plain"}, "how", "callback")
-    assert record == {"how": "handled", "callback": "plain", "how_i18n": {"msgid": "handled"}}
 
 
 def test_the_snapshot_sends_each_text_with_its_message(svc: ServiceLoop) -> None:

@@ -32,7 +32,7 @@ check the ready queue and timers it keeps from the events against the loop's own
 delivered, acked …).
 
 Language: the loop's texts are English with their messages beside them (`label` and
-`label_i18n` …, eventloop/phrases.py), which the page translates; the API's answers are in the
+`label_i18n` …, broker/translatable.py), which the page translates; the API's answers are in the
 request's language (words.py), a step's `message` and a paused `hint` with `message_i18n` /
 `hint_i18n` beside them.
 """

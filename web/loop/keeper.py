@@ -17,11 +17,11 @@ from typing import Any
 from flask_babel import gettext
 
 from broker import Broker
+from broker.translatable import Phrase
 from eventloop import ServiceLoop
 from eventloop.context import DemoContext
 from eventloop.demos import Demo, all_demos
 from eventloop.gate import MAX_SLOW_MOTION
-from eventloop.phrases import Phrase
 from web.toolkit import ApiError
 
 ACTIONS = ("run", "pause", "step", "slow", "reset")

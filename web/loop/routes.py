@@ -8,11 +8,10 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext
 from flask_sock import Sock
 
-from broker.translatable import N_
+from broker.translatable import N_, Phrase, message_of, phrase
 from eventloop import ServiceLoop
 from eventloop.demos import Demo, DemoParamError, all_demos
 from eventloop.gate import MAX_SLOW_MOTION
-from eventloop.phrases import Phrase, message_of, phrase
 from web.live.hub import Hub, serve_socket
 from web.loop.feed import KEY
 from web.loop.keeper import ACTIONS, LoopKeeper, demo_list

@@ -1,6 +1,6 @@
 """The loop's phrases in the language of the request being answered.
 
-The loop says everything in English phrases that remember their message (eventloop/phrases.py);
+The loop says everything in English phrases that remember their message (broker/translatable.py);
 an answer of the loop's API says them in the request's language (?lang=, the cookie,
 Accept-Language: web/i18n.py), and sends the message beside them (`message_i18n` …) so that
 the page can say them again after a switch of language in place.
@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from eventloop.phrases import Phrase
+from broker.translatable import Phrase
 
 
 def say(value: Any) -> Any:
