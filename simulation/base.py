@@ -17,6 +17,7 @@ from typing import Any
 
 from broker import Broker, Channel, Connection
 from broker.errors import AMQPError
+from broker.translatable import N_, phrase
 
 
 class Simulation:
@@ -49,7 +50,7 @@ class Simulation:
         self._wake()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
-        self._close_connection("stopped")
+        self._close_connection(phrase(N_("stopped")))
         if self.state not in ("finished", "failed"):
             self.state = "stopped"
 
@@ -93,7 +94,7 @@ class Simulation:
         except Exception as error:  # a bug must not kill silently: say so on the page
             self.state, self.error = "failed", f"{type(error).__name__}: {error}"
         finally:
-            self._close_connection("simulation ended")
+            self._close_connection(phrase(N_("simulation ended")))
 
     def _open(self) -> Channel:
         self.connection = self.broker.connect(self.name, vhost=self.vhost, kind="simulation")

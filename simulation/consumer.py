@@ -14,6 +14,7 @@ from typing import Any
 
 from broker import Broker, Delivery
 from broker.errors import AMQPError
+from broker.translatable import N_, phrase
 
 from .base import Simulation
 
@@ -56,7 +57,7 @@ class SimulatedConsumer(Simulation):
                 on_cancel=self._on_cancel,
             )
         except AMQPError:
-            self._close_connection("could not consume")
+            self._close_connection(phrase(N_("could not consume")))
             raise
         self.state = "running"
 
@@ -113,7 +114,7 @@ class SimulatedConsumer(Simulation):
         """Drop the connection mid-message (the broker requeues what we held), then come back."""
         self.counters["crashes"] += 1
         self.state = "crashed"
-        self._close_connection("simulated crash")
+        self._close_connection(phrase(N_("simulated crash")))
         if self._stopping.wait(self.options["reconnect_ms"] / 1000):
             return
         self._subscribe()

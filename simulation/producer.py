@@ -9,6 +9,7 @@ from typing import Any
 
 from broker import Broker, Properties
 from broker.errors import AMQPError
+from broker.translatable import N_, phrase
 
 from .base import Simulation
 from .templates import render
@@ -31,7 +32,7 @@ class SimulatedProducer(Simulation):
             if self.options["exchange"]:  # the default exchange always exists
                 channel.exchange_declare(self.options["exchange"], passive=True)
         except AMQPError:
-            self._close_connection("no such exchange")
+            self._close_connection(phrase(N_("no such exchange")))
             raise
         self.state = "running"
         super().start()
