@@ -40,6 +40,13 @@ def checked(
             f"cannot publish to internal exchange '{exchange_name}' in vhost '{vhost.name}'",
             N_("internal exchanges only receive from other exchanges"),
         )
+    user = channel.connection.user
+    if properties.user_id is not None and properties.user_id != user:
+        # Tampering: a publisher may not sign a message as someone else (RabbitMQ's check).
+        raise errors.precondition(
+            f"user_id property set to '{properties.user_id}' but authenticated user was '{user}'",
+            N_("leave user_id unset, or set it to the user you connected as"),
+        )
     if properties.expiration is not None:
         check_expiration(properties.expiration)
     if properties.priority is not None:

@@ -671,3 +671,22 @@ def test_unknown_vhost_is_530(target: str) -> None:
         pika_connect(target.rsplit("/", 1)[0] + "/no-such-vhost")
     assert "530" in str(raised.value)
     assert "NOT_ALLOWED - vhost no-such-vhost not found" in str(raised.value)
+
+
+def test_user_id_must_be_the_connections_own_user(session: Session) -> None:
+    """Tampering: a publisher cannot claim to be someone else (RabbitMQ validates user_id)."""
+    queue = session.queue("signed")
+    session.channel.basic_publish("", queue, b"mine", pika.BasicProperties(user_id="guest"))
+
+    def spoof(ch) -> None:  # noqa: ANN001
+        ch.basic_publish("", queue, b"not mine", pika.BasicProperties(user_id="teacher"))
+        ch.queue_declare(queue, passive=True)  # the close arrives before this answer
+
+    assert _channel_error(session, spoof) == (
+        406,
+        "PRECONDITION_FAILED - user_id property set to 'teacher' but authenticated user was 'guest'",
+    )
+    ch = session.fresh_channel()
+    method, properties, body = ch.basic_get(queue, auto_ack=True)
+    assert (body, properties.user_id) == (b"mine", "guest")
+    assert ch.basic_get(queue, auto_ack=True) == (None, None, None)

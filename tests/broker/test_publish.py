@@ -130,3 +130,19 @@ def test_direct_reply_to_answers_reach_the_requesting_channel_only_while_it_cons
         client.close()
         assert worker.basic_publish("", reply_key, b"late").routed_to == []
         assert broker.snapshot()["consumers"] == []
+
+
+def test_a_publisher_cannot_sign_as_someone_else(broker):
+    """user_id names the connection's own user or nobody (RabbitMQ 3.10's 406)."""
+    with broker.connect("mallory", user="guest") as connection:
+        channel = connection.channel()
+        channel.queue_declare("ledger")
+        channel.basic_publish("", "ledger", b"ok", Properties(user_id="guest"))
+        with raises(
+            406,
+            "PRECONDITION_FAILED - user_id property set to 'teacher' but authenticated user "
+            "was 'guest'",
+        ):
+            channel.basic_publish("", "ledger", b"forged", Properties(user_id="teacher"))
+        assert channel.closed
+        assert broker.queue_depths()["ledger"][0] == 1
