@@ -42,10 +42,13 @@ SERVER_CAPABILITIES = {
 class Settings:
     """What the listener offers every client.
 
-    `users` maps user names to passwords (PLAIN and AMQPLAIN logins); `heartbeat` is the interval
-    proposed in connection.tune (the client's answer in tune-ok wins, 0 turns it off)."""
+    `users` maps user names to passwords (PLAIN and AMQPLAIN logins); `loopback_users` may log in
+    only from this machine (RabbitMQ's `loopback_users`: guest, whose password everyone knows);
+    `heartbeat` is the interval proposed in connection.tune (the client's answer in tune-ok wins,
+    0 turns it off)."""
 
     users: dict[str, str] = field(default_factory=lambda: {"guest": "guest"})
+    loopback_users: frozenset[str] = frozenset({"guest"})
     heartbeat: int = 60
     frame_max: int = 131072
     channel_max: int = 2047
@@ -67,8 +70,9 @@ def server_properties(version: str) -> dict[str, Any]:
 class Handshake:
     """One connection's negotiation: filled in as start-ok and tune-ok arrive."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, from_loopback: bool = True) -> None:
         self.settings = settings
+        self.from_loopback = from_loopback  # the client connected from this machine
         self.client_properties: dict[str, Any] = {}
         self.cancel_notify = False  # the client understands basic.cancel from the server
         self.auth_failure_close = False  # … and connection.close for a refused login
@@ -108,6 +112,9 @@ class Handshake:
                 f"Login was refused using authentication mechanism {mechanism}. "
                 "For details see the broker logfile.",
             )
+        if self.user in self.settings.loopback_users and not self.from_loopback:
+            message = f"user '{self.user}' can only connect via localhost"
+            raise AMQPError(errors.ACCESS_REFUSED, message)
 
     def tune(self) -> commands.Connection.Tune:
         return build(

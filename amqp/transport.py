@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ class AMQPTransport(asyncio.BufferedProtocol):
         peer = transport.get_extra_info("peername") or ("?", 0)
         local = transport.get_extra_info("sockname") or ("?", 0)
         self.protocol.name = f"{peer[0]}:{peer[1]} -> {local[0]}:{local[1]}"
+        self.protocol.handshake.from_loopback = is_loopback(peer[0])
         self.server.connections.add(self)
         self._carry_out()
 
@@ -190,3 +192,13 @@ class AMQPTransport(asyncio.BufferedProtocol):
         self.protocol.abandon()
         if self.socket is not None:
             self.socket.abort()
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8 and ::1, also as an IPv4 address mapped into IPv6."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)

@@ -158,6 +158,35 @@ def test_a_refused_login_is_closed_with_403_then_hung_up(broker: Broker) -> None
     assert protocol.take_events()[-1] == HangUp()
 
 
+def test_guest_logs_in_only_from_this_machine(broker: Broker) -> None:
+    """RabbitMQ's loopback_users: guest's password is known to all, so only localhost may use it;
+    another user logs in from anywhere."""
+    users = {"guest": "guest", "student": "s3cret"}
+    remote = AMQPProtocol(broker, Settings(users=users), name="from the classroom")
+    remote.handshake.from_loopback = False  # what the transport sets for a peer like 10.0.0.7
+    remote.receive_data(PROTOCOL_HEADER)
+    written(remote)
+    remote.receive_data(start_ok())
+    [close] = methods(remote)
+    assert (close.reply_code, close.reply_text) == (
+        403,
+        "ACCESS_REFUSED - user 'guest' can only connect via localhost",
+    )
+    student = AMQPProtocol(broker, Settings(users=users), name="student")
+    student.handshake.from_loopback = False
+    student.receive_data(PROTOCOL_HEADER)
+    written(student)
+    student.receive_data(start_ok(user="student", password="s3cret"))
+    assert shapes(student) == [shape(commands.Connection.Tune(2047, 131072, 60))]
+
+
+def test_the_transport_knows_a_loopback_peer() -> None:
+    from amqp.transport import is_loopback
+
+    assert all(map(is_loopback, ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]))
+    assert not any(map(is_loopback, ["10.0.0.7", "192.168.1.20", "::ffff:10.0.0.7", "?"]))
+
+
 def test_an_old_client_refused_at_login_is_just_hung_up(broker: Broker) -> None:
     protocol = AMQPProtocol(broker, Settings(), name="test")
     protocol.receive_data(PROTOCOL_HEADER)
