@@ -330,6 +330,14 @@ class AMQPProtocol:
 
     def _open_channel(self, number: int) -> None:
         assert self.core is not None
+        limit = self.handshake.channel_max
+        if limit and len(self.channels) + 1 > limit:  # counted as RabbitMQ counts: open channels
+            text = (
+                f"NOT_ALLOWED - number of channels opened ({len(self.channels)}) has reached "
+                f"the negotiated channel_max ({limit})"
+            )
+            self.close_with(errors.NOT_ALLOWED, text, 0, 0)
+            return
         try:
             core_channel = self.core.channel(number)
         except AMQPError as error:

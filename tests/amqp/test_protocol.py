@@ -180,6 +180,23 @@ def test_guest_logs_in_only_from_this_machine(broker: Broker) -> None:
     assert shapes(student) == [shape(commands.Connection.Tune(2047, 131072, 60))]
 
 
+def test_channels_beyond_the_negotiated_channel_max_close_the_connection(broker: Broker) -> None:
+    protocol = AMQPProtocol(broker, Settings(), name="test")
+    protocol.receive_data(PROTOCOL_HEADER + start_ok())
+    protocol.receive_data(
+        marshal(0, commands.Connection.TuneOk(2, 131072, 0))
+        + marshal(0, commands.Connection.Open("/"))
+        + marshal(1, commands.Channel.Open())
+        + marshal(2, commands.Channel.Open())
+        + marshal(3, commands.Channel.Open())
+    )
+    close = methods(protocol)[-1]
+    assert (close.reply_code, close.reply_text) == (
+        530,
+        "NOT_ALLOWED - number of channels opened (2) has reached the negotiated channel_max (2)",
+    )
+
+
 def test_the_transport_knows_a_loopback_peer() -> None:
     from amqp.transport import is_loopback
 
