@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from broker.message import Delivery
     from broker.queue import Queue
     from broker.results import Returned
+    from broker.store.changes import Change
 
 
 @dataclass(slots=True)
@@ -98,6 +99,14 @@ class ReportError:
     error: BaseException
 
 
+@dataclass(slots=True)
+class StoreWrite:
+    """Hand a change of something durable to the store's writer (numbered in the broker's order)."""
+
+    change: Change
+    seq: int
+
+
 Action = (
     Deliver
     | Return
@@ -109,4 +118,5 @@ Action = (
     | ContinueDispatch
     | WakeTimer
     | ReportError
+    | StoreWrite
 )

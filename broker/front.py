@@ -7,12 +7,19 @@ dead-lettered and records its events; after, the actions are carried out in orde
 at a time, so no sink, callback or I/O ever runs under the lock and a consumer sees its deliveries
 in the order the broker decided them. Clients' acks do not wait for the lock: a busy lock's
 holder applies them before letting go (settle_soon).
+
+With a store (store/), `Broker(store=…)` starts cold from it: the durable topology is read and
+rebuilt before anything else runs. Verbs leave StoreWrite actions for durable changes, which
+are handed to the store's writer thread like any other action, after the lock; `run_durable`
+(declares, deletes, binds) then waits, lock-free, until the change is on disk, as RabbitMQ
+answers declare-ok only once a durable queue is stored.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,8 +30,9 @@ from broker.errors import AMQPError, ChannelClosed, ConnectionClosed
 from broker.events import EventStream
 from broker.handles import Channel, Connection
 from broker.state import BrokerState, ChannelState, VHost
+from broker.store import Change, Store, StoreError
 from broker.ticker import Ticker
-from broker.verbs import deadlines, declare, dispatch, expiry, lifecycle, settle, views
+from broker.verbs import deadlines, declare, dispatch, expiry, lifecycle, recover, settle, views
 from broker.verbs.dead_letter import republish_dead_letters
 
 log = logging.getLogger("queuelab.broker")
@@ -37,7 +45,11 @@ HandedOver = tuple[ChannelState, int, bool, str, bool]
 class Broker:
     """An in-memory AMQP 0-9-1 broker with RabbitMQ's semantics. Never imports Flask."""
 
-    def __init__(self, clock: Clock | None = None, history: int = 20_000) -> None:
+    def __init__(
+        self, clock: Clock | None = None, history: int = 20_000, store: Store | None = None
+    ) -> None:
+        """A broker in memory; with a `store`, one rebuilt from it first (a StoreError if it
+        cannot be read back) that keeps its durable topology there from then on."""
         self.clock = clock or RealClock()
         self._lock = threading.Lock()
         self.events = EventStream(self._op, history)
@@ -57,6 +69,12 @@ class Broker:
             actions.WakeTimer: self._wake_timer,
             actions.ReportError: lambda a: log.error(a.text, exc_info=a.error),
         }
+        self._drainer: int | None = None  # the thread carrying out actions now
+        self.store = store
+        self.recovered: recover.Recovered | None = None
+        if store is not None:
+            self._carry_out[actions.StoreWrite] = lambda a: store.submit(a.change, a.seq)
+            self._recover(store)
         self._ticker: Ticker | None = None
         if self.clock.virtual:
             self.clock.on_advance(self.run_due)
@@ -140,6 +158,7 @@ class Broker:
         while pending:
             if not self._draining.acquire(blocking=False):
                 return  # the thread draining now will also carry out what we left
+            self._drainer = threading.get_ident()
             try:
                 while pending:
                     action = pending.popleft()
@@ -148,7 +167,40 @@ class Broker:
                     except Exception:
                         log.exception("carrying out %r failed", action)
             finally:
+                self._drainer = None
                 self._draining.release()
+
+    def _recover(self, store: Store) -> None:
+        """Read the store and rebuild its durable topology, before anything else runs."""
+        started = time.perf_counter()
+        try:
+            topology = store.load()
+            self.recovered = self.run(recover.restore, None, topology, str(store.path), started)
+        except Exception as error:
+            store.close()
+            if isinstance(error, StoreError):
+                raise
+            text = f"{store.path}: cannot rebuild the broker from it ({error})"
+            raise StoreError(text) from error
+        store.start(self._store_failed)
+        log.info("%s from %s", self.recovered, store.path)
+
+    def _store_failed(self, change: Change, error: BaseException) -> None:
+        """The writer thread could not write a change: record it where the pages look."""
+        text = f"{type(error).__name__}: {error}"
+        self.run(recover.store_failed, None, str(self.store.path), change, text)
+
+    def run_durable(
+        self, verb: Callable[..., Result], channel: ChannelState | None, *args: Any
+    ) -> Result:
+        """Run a verb that may change durable topology; with a store, return once its changes
+        are on disk (the lock is free while waiting: only this caller waits)."""
+        result = self.run(verb, channel, *args)
+        if self.store is not None and self._drainer != threading.get_ident():
+            # A callback run while this thread carries out actions cannot wait for an action
+            # behind it in the same line; it returns at once, its change still written in order.
+            self.store.wait(self._state.store_seq)
+        return result
 
     def _continue_dispatch(self, action: actions.ContinueDispatch) -> None:
         with self._op():
@@ -204,7 +256,7 @@ class Broker:
     # --- vhosts, connections and channels --------------------------------------------------
 
     def add_vhost(self, name: str) -> None:
-        self.run(declare.add_vhost, None, name)
+        self.run_durable(declare.add_vhost, None, name)
 
     def connect(
         self,
@@ -257,14 +309,19 @@ class Broker:
         return views.describe_entries(entries)
 
     def close(self) -> None:
-        """Stop the timer thread and close every connection (code 320, as on shutdown)."""
+        """Close every connection (code 320, as on shutdown), stop the timer thread, and write
+        what the store still has to write. What closing cascades into (an auto-delete queue
+        losing its consumers) is a shutdown, not a delete: the store keeps it, as RabbitMQ does."""
         with self._op():
+            self._state.persisting = False
             for connection in list(self._state.connections.values()):
                 lifecycle.close_connection(
                     self._state, connection, "CONNECTION_FORCED - broker shutdown"
                 )
         if self._ticker is not None:
             self._ticker.stop()
+        if self.store is not None:
+            self.store.close()
 
 
 class _Transaction:

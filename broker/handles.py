@@ -143,7 +143,7 @@ class Channel:
         internal: bool = False,
         arguments: dict[str, Any] | None = None,
     ) -> None:
-        self.broker.run(
+        self.broker.run_durable(
             declare.exchange_declare,
             self.state,
             exchange,
@@ -156,7 +156,7 @@ class Channel:
         )
 
     def exchange_delete(self, exchange: str, if_unused: bool = False) -> None:
-        self.broker.run(declare.exchange_delete, self.state, exchange, if_unused)
+        self.broker.run_durable(declare.exchange_delete, self.state, exchange, if_unused)
 
     def exchange_bind(
         self,
@@ -185,7 +185,7 @@ class Channel:
         arguments: dict[str, Any] | None = None,
     ) -> None:
         """queue_bind or exchange_bind, by destination_kind ("queue" or "exchange")."""
-        self.broker.run(
+        self.broker.run_durable(
             bindings.bind, self.state, source, destination_kind, destination, routing_key, arguments
         )
 
@@ -198,7 +198,7 @@ class Channel:
         arguments: dict[str, Any] | None = None,
     ) -> None:
         """queue_unbind or exchange_unbind, by destination_kind ("queue" or "exchange")."""
-        self.broker.run(
+        self.broker.run_durable(
             bindings.unbind,
             self.state,
             source,
@@ -217,7 +217,7 @@ class Channel:
         auto_delete: bool = False,
         arguments: dict[str, Any] | None = None,
     ) -> DeclareOk:
-        return self.broker.run(
+        return self.broker.run_durable(
             declare.queue_declare,
             self.state,
             queue,
@@ -250,7 +250,7 @@ class Channel:
         return self.broker.run(declare.queue_purge, self.state, queue)
 
     def queue_delete(self, queue: str, if_unused: bool = False, if_empty: bool = False) -> int:
-        return self.broker.run(declare.queue_delete, self.state, queue, if_unused, if_empty)
+        return self.broker.run_durable(declare.queue_delete, self.state, queue, if_unused, if_empty)
 
     def basic_qos(self, prefetch_count: int = 0, global_qos: bool = False) -> None:
         self.broker.run(consume.basic_qos, self.state, prefetch_count, global_qos)

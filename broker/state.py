@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from broker import errors
-from broker.actions import Action
+from broker.actions import Action, StoreWrite
 from broker.clock import Clock
 from broker.errors import AMQPError, ChannelClosed, ConnectionClosed, not_found
 from broker.events import Record
@@ -32,6 +32,7 @@ from broker.translatable import N_
 if TYPE_CHECKING:
     from broker.exchanges.exchange import Exchange
     from broker.queue import Queue
+    from broker.store.changes import Change
 
 _connection_ids = itertools.count(1)
 
@@ -251,6 +252,10 @@ class BrokerState:
         self.dispatch_batch = 1000  # most deliveries one call hands out (verbs/dispatch.py)
         self.deadlines: list[tuple[float, int, Queue]] = []
         self.deadline_ids = itertools.count()
+        # A store is attached and recovered: durable changes become StoreWrite actions, numbered
+        # so a caller can wait until its own are on disk (verbs/durable.py, front.py).
+        self.persisting = False
+        self.store_seq = 0
         # --- the operation in progress ---
         self.op_time = 0.0  # wall time of the operation: one clock read per operation
         self.event_seq = event_seq
@@ -269,6 +274,11 @@ class BrokerState:
     def act(self, action: Action) -> None:
         """Leave an action for the front to carry out once the lock is released."""
         self.actions.append(action)
+
+    def persist(self, change: Change) -> None:
+        """Leave a change for the store's writer, in the order the broker made it."""
+        self.store_seq += 1
+        self.actions.append(StoreWrite(change, self.store_seq))
 
     def vhost_of(self, channel: ChannelState) -> VHost:
         return self.vhosts[channel.connection.vhost]

@@ -174,6 +174,12 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         # --- the broker itself ------------------------------------------------------------
         EventType("vhost.created", "broker", ("vhost",)),
+        EventType(
+            "broker.recovered",
+            "broker",
+            ("path", "vhosts", "exchanges", "queues", "bindings", "seconds", "summary"),
+        ),
+        EventType("store.failed", "broker", ("path", "change", "error"), problem=True),
     )
 }
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 class Binding:
     """An edge from an exchange to a queue or to another exchange."""
 
-    __slots__ = ("source", "destination", "destination_kind", "routing_key", "arguments")
+    __slots__ = ("source", "destination", "destination_kind", "routing_key", "arguments", "durable")
 
     def __init__(
         self,
@@ -31,6 +31,7 @@ class Binding:
         self.destination_kind = destination_kind  # "queue" or "exchange"
         self.routing_key = routing_key
         self.arguments = arguments or {}
+        self.durable = False  # both ends durable: the store keeps it (verbs/durable.py)
 
     @property
     def key(self) -> tuple:

@@ -12,8 +12,10 @@ from typing import Any
 from broker.errors import access_refused, not_found
 from broker.exchanges import Binding
 from broker.exchanges.exchange import Exchange
+from broker.queue import Queue
 from broker.state import BrokerState, ChannelState, VHost
 from broker.verbs.declare import DEFAULT_EXCHANGE_HINT, DEFAULT_EXCHANGE_REFUSED
+from broker.verbs.durable import is_durable, remember_binding
 from broker.verbs.teardown import remove_binding
 
 
@@ -30,14 +32,16 @@ def bind(
     destination, routing_key = resolve_binding(channel, destination_kind, destination, routing_key)
     exchange = bindable_exchange(vhost, source)
     if destination_kind == "queue":
-        s.queue_for(channel, destination)
+        target: Exchange | Queue = s.queue_for(channel, destination)
     else:
-        bindable_exchange(vhost, destination)
+        target = bindable_exchange(vhost, destination)
     binding = Binding(source, destination, destination_kind, routing_key, arguments)
     exchange.router.validate(binding)
     if exchange.find_binding(binding.key) is not None:
         return
+    binding.durable = is_durable(exchange) and is_durable(target)
     exchange.add_binding(binding)
+    remember_binding(s, vhost.name, binding)
     s.emit("binding.created", **binding.to_dict(vhost.name))
 
 

@@ -20,6 +20,7 @@ from broker.results import DeclareOk
 from broker.state import BrokerState, ChannelState, VHost, generated_name, locked
 from broker.translatable import N_, phrase
 from broker.verbs.deadlines import touch
+from broker.verbs.durable import remember_exchange, remember_queue, remember_vhost
 from broker.verbs.teardown import delete_exchange, delete_queue
 
 PREDECLARED = (
@@ -48,6 +49,7 @@ def add_vhost(s: BrokerState, name: str) -> None:
             name, exchange_name, exchange_type, durable=True, now=now
         )
     s.emit("vhost.created", vhost=name)
+    remember_vhost(s, name)
 
 
 def exchange_declare(
@@ -85,6 +87,7 @@ def exchange_declare(
         vhost.name, name, exchange_type, durable, auto_delete, internal, arguments, s.clock.now()
     )
     vhost.exchanges[name] = exchange
+    remember_exchange(s, exchange)
     s.emit(
         "exchange.declared",
         vhost=vhost.name,
@@ -204,6 +207,7 @@ def declare_queue(
     name = name or generated_name("amq.gen-")
     queue = Queue(vhost.name, name, durable, owner, auto_delete, arguments, s.clock.now())
     vhost.queues[name] = queue
+    remember_queue(s, queue)
     s.emit(
         "queue.declared",
         vhost=vhost.name,

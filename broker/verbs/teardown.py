@@ -14,6 +14,7 @@ from broker.queue import Queue
 from broker.state import BrokerState, Consumer, VHost
 from broker.translatable import N_, phrase
 from broker.verbs.deadlines import touch
+from broker.verbs.durable import forget_binding, forget_exchange, forget_queue
 
 
 def delete_queue(s: BrokerState, queue: Queue, reason: str) -> int:
@@ -32,6 +33,7 @@ def delete_queue(s: BrokerState, queue: Queue, reason: str) -> int:
             if b.destination_kind == "queue" and b.destination == queue.name
         ]:
             remove_binding(s, vhost, exchange, binding, cascade=True)
+    forget_queue(s, queue)
     count = len(queue.ready)
     s.emit("queue.deleted", vhost=vhost.name, name=queue.name, reason=reason, messages=count)
     return count
@@ -49,6 +51,7 @@ def delete_exchange(s: BrokerState, vhost: VHost, exchange: Exchange) -> None:
         ]:
             remove_binding(s, vhost, other, binding, cascade=False)
     del vhost.exchanges[exchange.name]
+    forget_exchange(s, exchange)
     s.emit("exchange.deleted", vhost=vhost.name, name=exchange.name)
 
 
@@ -56,6 +59,7 @@ def remove_binding(
     s: BrokerState, vhost: VHost, exchange: Exchange, binding: Binding, cascade: bool
 ) -> None:
     exchange.remove_binding(binding)
+    forget_binding(s, vhost.name, binding)
     s.emit("binding.deleted", **binding.to_dict(vhost.name))
     # An auto-delete exchange goes when its last binding does (not while being deleted).
     if cascade and exchange.auto_delete and not exchange.bindings:
