@@ -3,6 +3,7 @@
     python app.py                      # http://127.0.0.1:15672 and amqp://guest:guest@127.0.0.1:5672/
     python app.py --host 0.0.0.0       # a classroom: prints the URL students should open
     python app.py --amqp-port 0        # AMQP on any free port; --no-amqp for none
+    python app.py --data-dir /srv/ql   # where durable topology is kept (./data); --in-memory: none
 
 One process holds the broker: the web pages, the in-process clients and the AMQP listener all
 share it. Ports: the management UI/API on 15672 and AMQP on 5672, as RabbitMQ uses; when a default
@@ -22,10 +23,12 @@ from typing import Any
 from flask import Flask
 
 from broker import Broker
+from broker.store import Store, StoreError
 from gc_tuning import tune_for_broker
 
 DEFAULT_HTTP_PORT = 15672
 DEFAULT_AMQP_PORT = 5672
+DEFAULT_DATA_DIR = "data"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -96,6 +99,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="DIR",
         help="a folder of a teacher's own lesson files (*.toml), besides the shipped ones",
     )
+    parser.add_argument(
+        "--data-dir",
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help=f"where durable exchanges, queues and bindings are kept (./{DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--in-memory", action="store_true", help="keep nothing on disk: every start is empty"
+    )
     parser.add_argument("--debug", action="store_true", help="Flask debug mode with reloader")
     return parser.parse_args(argv)
 
@@ -123,6 +135,23 @@ def start_amqp(broker: Broker, args: argparse.Namespace):
             sys.exit(f"queuelab: cannot listen for AMQP on {args.host}:{args.amqp_port}: {error}")
     server = AMQPServer(broker, args.host, DEFAULT_AMQP_PORT, users)
     return server.start(port_attempts=100)
+
+
+def open_broker(args: argparse.Namespace, watcher: bool) -> Broker:
+    """The broker, rebuilt from the data directory's store unless --in-memory (or this is only
+    the reloader's watcher). A store that cannot be read stops the start: a user's data is
+    never silently replaced by an empty broker."""
+    if watcher:
+        return Broker()
+    if args.in_memory:
+        print("QueueLab data:   in memory only (--in-memory): nothing is kept", flush=True)
+        return Broker()
+    try:
+        broker = Broker(store=Store(args.data_dir))
+    except StoreError as error:
+        sys.exit(f"queuelab: {error}")
+    print(f"QueueLab data:   {broker.store.path} ({broker.recovered})", flush=True)
+    return broker
 
 
 def lan_address() -> str | None:
@@ -181,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     # broker and listener in the watcher too would bind the AMQP port twice.
     watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
     port = web_port(args)
-    broker = Broker()
+    broker = open_broker(args, watcher)
     amqp = None if (args.no_amqp or watcher) else start_amqp(broker, args)
     app = create_app(
         {

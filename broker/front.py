@@ -193,13 +193,17 @@ class Broker:
     def run_durable(
         self, verb: Callable[..., Result], channel: ChannelState | None, *args: Any
     ) -> Result:
-        """Run a verb that may change durable topology; with a store, return once its changes
-        are on disk (the lock is free while waiting: only this caller waits)."""
-        result = self.run(verb, channel, *args)
-        if self.store is not None and self._drainer != threading.get_ident():
+        """Run a verb that may change durable topology; with a store, return once what it
+        changed is on disk (the lock is free while waiting: only this caller waits)."""
+        state = self._state
+        with self._op(channel):
+            before = state.store_seq
+            result = verb(state, *args) if channel is None else verb(state, channel, *args)
+            written = state.store_seq
+        if written != before and self._drainer != threading.get_ident():
             # A callback run while this thread carries out actions cannot wait for an action
             # behind it in the same line; it returns at once, its change still written in order.
-            self.store.wait(self._state.store_seq)
+            self.store.wait(written)
         return result
 
     def _continue_dispatch(self, action: actions.ContinueDispatch) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from broker import AMQPError, Broker, Properties, VirtualClock
+from broker.store import Store
+from broker.store.schema import FILE_NAME
 from broker.vocabulary import EVENT_TYPES, FLOW_EVENTS, vocabulary
 
 
@@ -50,19 +54,31 @@ def run_every_kind_of_event(broker: Broker) -> None:
             channel.queue_declare("missing", passive=True)  # closes the channel: channel.closed
 
 
-def test_every_recorded_event_is_named_with_its_fields():
+def run_the_store_events(broker: Broker, data_dir) -> None:
+    """A broker with a store records its recovery, and a write the store could not make."""
+    broken = sqlite3.connect(data_dir / FILE_NAME, isolation_level=None)
+    broken.execute("DROP TABLE queues")
+    broken.close()
+    with broker.connect("store") as connection:
+        connection.channel().queue_declare("durable", durable=True)
+
+
+def test_every_recorded_event_is_named_with_its_fields(tmp_path):
     broker = Broker(clock=VirtualClock())
+    stored = Broker(clock=VirtualClock(), store=Store(tmp_path))
     try:
         run_every_kind_of_event(broker)
         broker.add_vhost("other")
+        run_the_store_events(stored, tmp_path)
         seen = {}
-        for event in broker.events.recent():
+        for event in [*broker.events.recent(), *stored.events.recent()]:
             assert event.type in EVENT_TYPES, f"{event.type} is not in the vocabulary"
             assert set(event.data) == set(EVENT_TYPES[event.type].fields), event.type
             seen[event.type] = event
         assert set(seen) == set(EVENT_TYPES), f"never recorded: {set(EVENT_TYPES) - set(seen)}"
     finally:
         broker.close()
+        stored.close()
 
 
 def test_the_pages_get_the_table_as_plain_data():
