@@ -62,7 +62,7 @@ class RunningApp:
 
 @pytest.mark.timeout(90)
 def test_run_command_serves_web_and_amqp_then_shuts_down_cleanly():
-    running = RunningApp("--port", "0", "--amqp-port", "0")
+    running = RunningApp("--in-memory", "--port", "0", "--amqp-port", "0")
     try:
         amqp_url = running.wait_for(r"QueueLab AMQP:\s+(amqp://\S+)")
         web_url = running.wait_for(r"Running on (http://127\.0\.0\.1:\d+)")
@@ -96,7 +96,7 @@ def test_an_explicit_amqp_port_that_is_taken_is_a_clear_error():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        running = RunningApp("--port", "0", "--amqp-port", str(port))
+        running = RunningApp("--in-memory", "--port", "0", "--amqp-port", str(port))
         assert running.process.wait(timeout=30) != 0
         output = "".join(running.lines)
         assert f"cannot listen for AMQP on 127.0.0.1:{port}" in output
@@ -135,7 +135,7 @@ def test_debug_mode_under_the_reloader_serves_one_port_and_binds_amqp_once():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    running = RunningApp("--debug", "--port", str(port), "--amqp-port", "0")
+    running = RunningApp("--debug", "--in-memory", "--port", str(port), "--amqp-port", "0")
     try:
         assert running.wait_for(r"QueueLab web UI: (http://\S+)") == f"http://127.0.0.1:{port}/"
         amqp_url = running.wait_for(r"QueueLab AMQP:\s+(amqp://\S+)")
